@@ -1,0 +1,1 @@
+"""Benchmarks: each module measures one process against the sandbox and prints its figures."""

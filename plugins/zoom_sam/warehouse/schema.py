@@ -1,0 +1,341 @@
+"""The warehouse tables: the contract that reports, Finance and the SAM manager read.
+
+Every table is keyed by ``profile_alias`` first, so several integration profiles can share one
+warehouse without their rows ever meeting. The metadata carries no schema name: on PostgreSQL
+the engine's search_path points at schema ``zoom_sam`` (see ``engine.py``), which keeps the SQL
+in ``include/sql/`` identical on SQLite and PostgreSQL.
+
+``SCHEMA_VERSION`` is bumped whenever a table or column changes; ``migrate.py`` knows how to
+reach it from every earlier version.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+OPEN_CANDIDATE_STATES = ("ready", "awaiting_approval")
+
+
+class UtcDateTime(TypeDecorator):
+    """Timestamps stored as naive UTC and read back as aware UTC.
+
+    SQLite has no time zone type; storing naive UTC on both back ends keeps comparisons in the
+    shared SQL files correct and makes values written by one dialect read the same on the other.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given where UTC is required")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+def _alias() -> sa.Column:
+    return sa.Column("profile_alias", sa.String(64), primary_key=True)
+
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("component", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("applied_at", UtcDateTime, nullable=False),
+)
+
+integration_profile = sa.Table(
+    "integration_profile",
+    metadata,
+    _alias(),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("zoom_conn_id", sa.String(250), nullable=False),
+    sa.Column("warehouse_conn_id", sa.String(250), nullable=False),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("activity_start", UtcDateTime),
+    sa.Column("first_as_of", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+zoom_user = sa.Table(
+    "zoom_user",
+    metadata,
+    _alias(),
+    # The Zoom user id; pending invitations have none, so they are keyed by their email
+    # (Zoom accepts either in /users/{userId}).
+    sa.Column("user_id", sa.String(128), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("first_name", sa.String(200)),
+    sa.Column("last_name", sa.String(200)),
+    sa.Column("display_name", sa.String(400)),
+    sa.Column("user_type", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("dept", sa.String(200)),
+    sa.Column("role_id", sa.String(64)),
+    sa.Column("group_ids", sa.JSON),
+    sa.Column("user_created_at", UtcDateTime),
+    sa.Column("last_login_time", UtcDateTime),
+    sa.Column("last_client_version", sa.String(100)),
+    sa.Column("present", sa.Boolean, nullable=False),
+    sa.Column("first_seen_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_zoom_user_email", "profile_alias", "email"),
+)
+
+software_model = sa.Table(
+    "software_model",
+    metadata,
+    _alias(),
+    sa.Column("software_model", sa.String(128), primary_key=True),
+    sa.Column("publisher", sa.String(100), nullable=False),
+    sa.Column("product", sa.String(200), nullable=False),
+    sa.Column("edition", sa.String(200)),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("first_seen_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+)
+
+subscription_identifier = sa.Table(
+    "subscription_identifier",
+    metadata,
+    _alias(),
+    sa.Column("identifier", sa.String(128), primary_key=True),
+    sa.Column("software_model", sa.String(128), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("first_seen_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+)
+
+unrecognized_subscription_identifier = sa.Table(
+    "unrecognized_subscription_identifier",
+    metadata,
+    _alias(),
+    sa.Column("identifier", sa.String(128), primary_key=True),
+    sa.Column("subscription_count", sa.Integer, nullable=False),
+    sa.Column("first_seen_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+)
+
+software_subscription = sa.Table(
+    "software_subscription",
+    metadata,
+    _alias(),
+    sa.Column("user_id", sa.String(128), primary_key=True),
+    sa.Column("identifier", sa.String(128), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("software_model", sa.String(128), nullable=False),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("user_status", sa.String(16), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("excluded", sa.Boolean, nullable=False),
+    sa.Column("exclusion_rule", sa.String(400)),
+    sa.Column("first_seen_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+    sa.Column("ended_at", UtcDateTime),
+    sa.Column("last_activity_at", UtcDateTime),
+    sa.Column("inactive_days", sa.Integer),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_software_subscription_model", "profile_alias", "software_model", "active"),
+)
+
+activity_event = sa.Table(
+    "activity_event",
+    metadata,
+    _alias(),
+    sa.Column("event_type", sa.String(32), primary_key=True),
+    # Zoom's uuid of the occurrence: one per hosted instance, stable across re-pulls.
+    sa.Column("event_id", sa.String(128), primary_key=True),
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("meeting_id", sa.String(64)),
+    sa.Column("occurred_at", UtcDateTime, nullable=False),
+    sa.Column("duration_minutes", sa.Integer),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("pulled_at", UtcDateTime, nullable=False),
+    sa.Index("ix_activity_event_user", "profile_alias", "user_id", "event_type", "occurred_at"),
+)
+
+upcoming_event = sa.Table(
+    "upcoming_event",
+    metadata,
+    _alias(),
+    sa.Column("event_type", sa.String(32), primary_key=True),
+    sa.Column("event_id", sa.String(128), primary_key=True),
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("meeting_id", sa.String(64)),
+    sa.Column("start_time", UtcDateTime, nullable=False),
+    sa.Column("pulled_at", UtcDateTime, nullable=False),
+    sa.Index("ix_upcoming_event_user", "profile_alias", "user_id"),
+)
+
+activity_coverage = sa.Table(
+    "activity_coverage",
+    metadata,
+    _alias(),
+    sa.Column("source", sa.String(32), primary_key=True),
+    sa.Column("covered_from", UtcDateTime, nullable=False),
+    sa.Column("covered_to", UtcDateTime, nullable=False),
+    sa.Column("last_run_id", sa.String(250)),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+entitlement = sa.Table(
+    "entitlement",
+    metadata,
+    _alias(),
+    sa.Column("software_model", sa.String(128), primary_key=True),
+    sa.Column("purchased", sa.Integer, nullable=False),
+    sa.Column("unit_cost", sa.Numeric(12, 2), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+)
+
+reclamation_rule = sa.Table(
+    "reclamation_rule",
+    metadata,
+    _alias(),
+    sa.Column("rule_index", sa.Integer, primary_key=True),
+    sa.Column("software_model_pattern", sa.String(128), nullable=False),
+    sa.Column("last_activity_threshold_days", sa.Integer, nullable=False),
+    sa.Column("disassociate_pending_invitations", sa.Boolean, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+)
+
+exclusion_rule = sa.Table(
+    "exclusion_rule",
+    metadata,
+    _alias(),
+    sa.Column("rule_index", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("field", sa.String(32), nullable=False),
+    sa.Column("pattern", sa.String(400), nullable=False),
+)
+
+removal_candidate = sa.Table(
+    "removal_candidate",
+    metadata,
+    sa.Column("candidate_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("profile_alias", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("identifier", sa.String(128), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("software_model", sa.String(128), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),
+    sa.Column("threshold_days", sa.Integer, nullable=False),
+    sa.Column("opened_as_of", UtcDateTime, nullable=False),
+    sa.Column("evaluated_as_of", UtcDateTime, nullable=False),
+    sa.Column("closed_at", UtcDateTime),
+    sa.Column("close_reason", sa.String(400)),
+    sa.Column("run_id", sa.String(250)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_removal_candidate_state", "profile_alias", "state"),
+    # At most one open candidate per subscription: re-runs update it instead of duplicating.
+    sa.Index(
+        "ux_removal_candidate_open",
+        "profile_alias",
+        "user_id",
+        "identifier",
+        unique=True,
+        sqlite_where=sa.text("state IN ('ready', 'awaiting_approval', 'attention_required')"),
+        postgresql_where=sa.text("state IN ('ready', 'awaiting_approval', 'attention_required')"),
+    ),
+)
+
+reclaim_action = sa.Table(
+    "reclaim_action",
+    metadata,
+    sa.Column("action_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("profile_alias", sa.String(64), nullable=False),
+    sa.Column("candidate_id", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("software_model", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("dry_run", sa.Boolean, nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("zoom_code", sa.Integer),
+    sa.Column("zoom_message", sa.String(1000)),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("completed_at", UtcDateTime),
+    # One intent per candidate and action: a retried task finds it instead of calling twice.
+    sa.UniqueConstraint("profile_alias", "candidate_id", "action", "dry_run", name="ux_reclaim_action_once"),
+)
+
+license_position = sa.Table(
+    "license_position",
+    metadata,
+    _alias(),
+    sa.Column("as_of", UtcDateTime, primary_key=True),
+    sa.Column("software_model", sa.String(128), primary_key=True),
+    sa.Column("threshold_days", sa.Integer, nullable=False),
+    sa.Column("purchased", sa.Integer, nullable=False),
+    sa.Column("assigned", sa.Integer, nullable=False),
+    sa.Column("active", sa.Integer, nullable=False),
+    sa.Column("stale", sa.Integer, nullable=False),
+    sa.Column("excluded", sa.Integer, nullable=False),
+    sa.Column("reclaimable", sa.Integer, nullable=False),
+    sa.Column("unit_cost", sa.Numeric(12, 2)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("over_licensed_cost", sa.Numeric(14, 2), nullable=False),
+    sa.Column("true_up_cost", sa.Numeric(14, 2), nullable=False),
+    sa.Column("potential_savings", sa.Numeric(14, 2), nullable=False),
+    sa.Column("actual_savings", sa.Numeric(14, 2), nullable=False),
+    sa.Column("dist_0_30", sa.Integer, nullable=False),
+    sa.Column("dist_30_60", sa.Integer, nullable=False),
+    sa.Column("dist_60_90", sa.Integer, nullable=False),
+    sa.Column("dist_90_120", sa.Integer, nullable=False),
+    sa.Column("dist_120_plus", sa.Integer, nullable=False),
+    sa.Column("dist_never", sa.Integer, nullable=False),
+    sa.Column("computed_at", UtcDateTime, nullable=False),
+)
+
+threshold_simulation = sa.Table(
+    "threshold_simulation",
+    metadata,
+    _alias(),
+    sa.Column("as_of", UtcDateTime, primary_key=True),
+    sa.Column("software_model", sa.String(128), primary_key=True),
+    sa.Column("threshold_days", sa.Integer, primary_key=True),
+    sa.Column("candidates", sa.Integer, nullable=False),
+    sa.Column("potential_savings", sa.Numeric(14, 2), nullable=False),
+)
+
+job_result = sa.Table(
+    "job_result",
+    metadata,
+    _alias(),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("task_id", sa.String(250), primary_key=True),
+    sa.Column("as_of", UtcDateTime),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("try_number", sa.Integer),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("duration_s", sa.Float),
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("api", sa.JSON, nullable=False),
+    sa.Column("message", sa.Text),
+)
