@@ -1,0 +1,180 @@
+"""OAuth as Zoom does it: S2S tokens, the authorization-code flow, rotating refresh tokens."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig
+
+from .conftest import config, token
+
+REDIRECT = "https://airflow.example.com/zoom/callback?profile=acme"
+
+
+def _users(sb, access_token):
+    return requests.get(f"{sb.base_url}/users", headers={"Authorization": f"Bearer {access_token}"}, timeout=10)
+
+
+def test_s2s_token_carries_granted_scopes_and_no_refresh_token(sandbox):
+    r = requests.post(
+        sandbox.oauth_url,
+        params={"grant_type": "account_credentials", "account_id": "sandbox-account"},
+        auth=("sandbox-client", "sandbox-secret"),
+        timeout=10,
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3600
+    assert body["scope"].split() == list(DEFAULT_SCOPES)
+    assert body["api_url"] == sandbox.base_url.removesuffix("/v2")
+    assert "refresh_token" not in body
+    assert _users(sandbox, body["access_token"]).status_code == 200
+
+
+def test_access_token_expires_by_the_sandbox_clock(sandbox):
+    access = token(sandbox)
+    sandbox.clock.advance(3599)
+    assert _users(sandbox, access).status_code == 200
+    sandbox.clock.advance(2)
+    r = _users(sandbox, access)
+    assert r.status_code == 401
+    assert r.json() == {"code": 124, "message": "Invalid access token."}
+    assert _users(sandbox, token(sandbox)).status_code == 200
+
+
+def test_configured_token_lifetime(make_sandbox):
+    sb = make_sandbox(config(token_ttl_s=60))
+    access = token(sb)
+    sb.clock.advance(61)
+    assert _users(sb, access).status_code == 401
+
+
+def test_missing_or_unknown_bearer_token_is_124(sandbox):
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}):
+        r = requests.get(f"{sandbox.base_url}/users", headers=headers, timeout=10)
+        assert r.status_code == 401
+        assert r.json()["code"] == 124
+
+
+def test_bad_client_credentials_are_refused(sandbox):
+    for auth in (("sandbox-client", "wrong"), ("nobody", "sandbox-secret")):
+        r = requests.post(
+            sandbox.oauth_url, data={"grant_type": "account_credentials", "account_id": "sandbox-account"}, auth=auth, timeout=10
+        )
+        assert r.status_code == 401
+        assert r.json() == {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
+
+
+def test_s2s_token_for_another_account_is_refused(sandbox):
+    r = requests.post(
+        sandbox.oauth_url,
+        data={"grant_type": "account_credentials", "account_id": "someone-else"},
+        auth=("sandbox-client", "sandbox-secret"),
+        timeout=10,
+    )
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_request"
+
+
+def test_unsupported_grant_type(sandbox):
+    r = requests.post(sandbox.oauth_url, data={"grant_type": "password"}, auth=("sandbox-client", "sandbox-secret"), timeout=10)
+    assert r.status_code == 400
+    assert r.json()["error"] == "unsupported_grant_type"
+
+
+def _authorize(sb, state="xyz"):
+    r = requests.get(
+        sb.authorize_url,
+        params={"response_type": "code", "client_id": "sandbox-client", "redirect_uri": REDIRECT, "state": state},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert r.status_code == 302
+    location = urlsplit(r.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT.split("?")[0]
+    query = parse_qs(location.query)
+    assert query["profile"] == ["acme"]  # the redirect URI's own parameters survive
+    assert query["state"] == [state]
+    return query["code"][0]
+
+
+def _exchange(sb, code, redirect=REDIRECT):
+    return requests.post(
+        sb.oauth_url,
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+        auth=("sandbox-client", "sandbox-secret"),
+        timeout=10,
+    )
+
+
+def _refresh(sb, refresh_token):
+    return requests.post(
+        sb.oauth_url,
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=("sandbox-client", "sandbox-secret"),
+        timeout=10,
+    )
+
+
+def test_authorization_code_flow_and_refresh_rotation(sandbox):
+    first = _exchange(sandbox, _authorize(sandbox)).json()
+    assert {"access_token", "refresh_token", "expires_in", "scope"} <= set(first)
+    assert _users(sandbox, first["access_token"]).status_code == 200
+
+    second = _refresh(sandbox, first["refresh_token"])
+    assert second.status_code == 200
+    second = second.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+
+    reused = _refresh(sandbox, first["refresh_token"])  # rotation: the old one is dead
+    assert reused.status_code == 400
+    assert reused.json() == {"reason": "Invalid Token!", "error": "invalid_request"}
+
+    third = _refresh(sandbox, second["refresh_token"])
+    assert third.status_code == 200
+    assert _users(sandbox, third.json()["access_token"]).status_code == 200
+    # Refreshing does not revoke access tokens already handed out.
+    assert _users(sandbox, second["access_token"]).status_code == 200
+
+
+def test_authorization_code_is_single_use(sandbox):
+    code = _authorize(sandbox)
+    assert _exchange(sandbox, code).status_code == 200
+    again = _exchange(sandbox, code)
+    assert again.status_code == 400
+    assert again.json()["error"] == "invalid_request"
+
+
+def test_authorization_code_expires_after_five_minutes(sandbox):
+    code = _authorize(sandbox)
+    sandbox.clock.advance(301)
+    assert _exchange(sandbox, code).status_code == 400
+
+
+def test_authorization_code_needs_the_same_redirect_uri(sandbox):
+    r = _exchange(sandbox, _authorize(sandbox), redirect="https://elsewhere.example.com/cb")
+    assert r.status_code == 400
+    assert r.json()["reason"] == "Redirect URI mismatch."
+
+
+def test_refresh_token_of_another_client_is_refused(make_sandbox):
+    sb = make_sandbox(config([AccountConfig(users=10), AccountConfig(account_id="b", client_id="cb", client_secret="sb", users=10)]))
+    refresh_token = _exchange(sb, _authorize(sb)).json()["refresh_token"]
+    r = requests.post(
+        sb.oauth_url, data={"grant_type": "refresh_token", "refresh_token": refresh_token}, auth=("cb", "sb"), timeout=10
+    )
+    assert r.status_code == 400
+    assert _refresh(sb, refresh_token).status_code == 200  # refused attempts by others do not burn it
+
+
+def test_authorize_rejects_unknown_client(sandbox):
+    r = requests.get(
+        sandbox.authorize_url,
+        params={"response_type": "code", "client_id": "nobody", "redirect_uri": REDIRECT},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert r.status_code == 400
