@@ -1,0 +1,167 @@
+"""Exceptions raised by the Zoom client.
+
+Every message names what failed (method, path, HTTP status, Zoom's code and message) and never a
+token or a secret: the client builds messages only from request paths and Zoom's error bodies.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+class ZoomError(Exception):
+    """Base class of every error this package raises about Zoom."""
+
+
+class ZoomApiError(ZoomError):
+    """Zoom answered a request with an error (4xx) that retrying cannot fix.
+
+    ``status`` is the HTTP status, ``code``/``message`` are Zoom's ``{"code", "message"}`` body.
+    """
+
+    def __init__(
+        self,
+        status: int | None,
+        code: int | None,
+        message: str,
+        method: str = "",
+        path: str = "",
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.method = method
+        self.path = path
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        bits = []
+        if self.status is not None:
+            bits.append(f"HTTP {self.status}")
+        if self.code is not None:
+            bits.append(f"Zoom code {self.code}")
+        head = ", ".join(bits)
+        text = f"{where}: {head}" if where else head
+        return f"{text}: {self.message}" if self.message else text
+
+    def __reduce__(self):  # picklable across processes (Airflow task results, executors)
+        return (self.__class__, (self.status, self.code, self.message, self.method, self.path))
+
+
+class ZoomNotFound(ZoomApiError):
+    """404 / code 1001: the user (or object) does not exist in this account."""
+
+
+class ZoomMissingScopes(ZoomApiError):
+    """The token lacks scopes the request needs (Zoom code 4711 or 4700).
+
+    ``missing`` names the scopes; ``processes`` maps each zoom-sam process that needs one of them
+    (download_subscriptions, pull_activity, reclaim) to the scopes it misses.
+    """
+
+    def __init__(
+        self,
+        status: int | None,
+        code: int | None,
+        message: str,
+        method: str = "",
+        path: str = "",
+        missing: Iterable[str] = (),
+        processes: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self.missing = tuple(sorted(set(missing)))
+        if processes is None:
+            from zoom_sam.zoom.scopes import processes_needing
+
+            processes = processes_needing(self.missing)
+        self.processes = {p: tuple(sorted(s)) for p, s in processes.items()}
+        super().__init__(status, code, message, method, path)
+
+    def _render(self) -> str:
+        text = super()._render()
+        if self.missing:
+            text += f" [missing scopes: {', '.join(self.missing)}"
+            if self.processes:
+                blocked = "; ".join(f"{p} needs {', '.join(s)}" for p, s in sorted(self.processes.items()))
+                text += f"; blocks: {blocked}"
+            text += "]"
+        return text
+
+    def __reduce__(self):
+        return (
+            self.__class__,
+            (self.status, self.code, self.message, self.method, self.path, self.missing, self.processes),
+        )
+
+
+class ZoomAuthError(ZoomError):
+    """Credentials were refused or the token endpoint failed.
+
+    ``reauthorize`` is True when only an admin can fix it by authorizing the app again (a dead
+    or rotated-away refresh token).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None,
+                 reauthorize: bool = False) -> None:
+        self.status = status
+        self.reason = reason
+        self.reauthorize = reauthorize
+        text = message
+        if reauthorize and "reauthorize" not in text.lower():
+            text += " -- reauthorize the Zoom app (run the OAuth authorization flow again) to get a new refresh token"
+        super().__init__(text)
+
+    def __reduce__(self):
+        return (_rebuild_auth_error, (self.__class__, self.args[0], self.status, self.reason, self.reauthorize))
+
+
+def _rebuild_auth_error(cls, text, status, reason, reauthorize):
+    err = cls.__new__(cls)
+    Exception.__init__(err, text)
+    err.status, err.reason, err.reauthorize = status, reason, reauthorize
+    return err
+
+
+class ZoomRateLimited(ZoomError):
+    """Still HTTP 429 after the retries allowed (or a daily limit, which no retry can fix today)."""
+
+    def __init__(self, message: str, *, category: str | None = None, limit_type: str | None = None,
+                 retry_after: str | None = None) -> None:
+        self.category = category
+        self.limit_type = limit_type
+        self.retry_after = retry_after
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
+
+
+class ZoomTransientError(ZoomError):
+    """5xx, timeouts or dropped connections that persisted through every retry (reads)."""
+
+    def __reduce__(self):
+        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
+
+
+class ZoomUncertainOutcome(ZoomError):
+    """A write whose outcome is unknown: it may or may not have been applied by Zoom.
+
+    The connection dropped, timed out or a 5xx came back after the request may have reached
+    Zoom. Writes are never retried blindly: re-read the object's state before deciding.
+    """
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", status: int | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
+
+
+def _rebuild_simple(cls, text, state):
+    err = cls.__new__(cls)
+    Exception.__init__(err, text)
+    err.__dict__.update(state)
+    return err

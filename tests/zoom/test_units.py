@@ -1,0 +1,469 @@
+"""Unit tests of the Zoom client library pieces that need no server."""
+from __future__ import annotations
+
+import itertools
+import pickle
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from zoom_sam.zoom import endpoints, scopes
+from zoom_sam.zoom.auth import (
+    AccessToken,
+    FileRefreshTokenStore,
+    MemoryRefreshTokenStore,
+    StoredTokens,
+    authorize_url,
+)
+from zoom_sam.zoom.client import DEFAULT_BASE_URL, ZoomClient, ZoomConfig, _scopes_in_message
+from zoom_sam.zoom.concurrency import map_concurrent
+from zoom_sam.zoom.errors import (
+    ZoomApiError,
+    ZoomAuthError,
+    ZoomMissingScopes,
+    ZoomNotFound,
+    ZoomUncertainOutcome,
+)
+from zoom_sam.zoom.ratelimit import RateLimiter, backoff_delay, parse_retry_after, plan_limits
+
+PLUGINS = str(Path(__file__).resolve().parents[2] / "plugins")
+
+
+# ------------------------------------------------------------------------------------ scopes
+
+
+def test_default_seven_scopes_allow_every_process():
+    assert scopes.allowed_processes(scopes.MINIMAL_SCOPES) == scopes.PROCESSES
+    assert scopes.missing_by_process(scopes.MINIMAL_SCOPES) == {}
+    assert len(scopes.MINIMAL_SCOPES) == 7
+
+
+def test_missing_scope_blocks_only_its_process():
+    granted = scopes.MINIMAL_SCOPES - {"meeting:read:list_meetings:admin", "user:delete:user:admin"}
+    assert scopes.allowed_processes(granted) == ("download_subscriptions",)
+    assert scopes.missing_by_process(granted) == {
+        "pull_activity": ("meeting:read:list_meetings:admin",),
+        "reclaim": ("user:delete:user:admin",),
+    }
+
+
+def test_classic_scopes_cover_granular_ones():
+    classic = {"user:read:admin", "meeting:read:admin", "webinar:read:admin"}
+    assert scopes.allowed_processes(classic) == ("download_subscriptions", "pull_activity")
+    assert scopes.has_scope(classic, "user:read:user:admin")
+    assert not scopes.has_scope(classic, "report:read:list_users:admin")
+
+
+def test_processes_needing_and_parse():
+    assert scopes.processes_needing(["user:read:settings:admin"]) == {
+        "download_subscriptions": ("user:read:settings:admin",)}
+    assert scopes.processes_needing(["user:read:user:admin"]) == {}
+    assert scopes.parse_scope_string("a:b:c  d:e:f\n") == frozenset({"a:b:c", "d:e:f"})
+    assert scopes.parse_scope_string(None) == frozenset()
+
+
+def test_scopes_named_in_zoom_message():
+    assert _scopes_in_message("Invalid access token, does not contain scopes:[meeting:read:list_meetings:admin].") \
+        == ("meeting:read:list_meetings:admin",)
+    assert _scopes_in_message("does not contain scopes: [report:read:admin, user:read:admin].") \
+        == ("report:read:admin", "user:read:admin")
+
+
+# ------------------------------------------------------------------------------------ endpoints
+
+
+@pytest.mark.parametrize("method,path,category,scope", [
+    ("GET", "/users", "Medium", "user:read:list_users:admin"),
+    ("GET", "/users/abc", "Light", "user:read:user:admin"),
+    ("GET", "/users/a%40b.com/settings", "Medium", "user:read:settings:admin"),
+    ("PATCH", "/users/abc/settings", "Medium", "user:update:settings:admin"),
+    ("PATCH", "/users/abc", "Light", "user:update:user:admin"),
+    ("DELETE", "/users/abc", "Light", "user:delete:user:admin"),
+    ("GET", "/users/abc/meetings", "Medium", "meeting:read:list_meetings:admin"),
+    ("GET", "/users/abc/webinars", "Medium", "webinar:read:list_webinars:admin"),
+    ("GET", "/report/users", "Heavy", "report:read:list_users:admin"),
+    ("get", "/users?status=active", "Medium", "user:read:list_users:admin"),
+])
+def test_endpoint_categories_and_scopes(method, path, category, scope):
+    ep = endpoints.lookup(method, path)
+    assert (ep.category, ep.scope) == (category, scope)
+
+
+def test_unknown_endpoint_defaults_to_medium():
+    assert endpoints.lookup("GET", "/accounts/x/whatever").category == "Medium"
+
+
+# ------------------------------------------------------------------------------------ errors
+
+
+def test_missing_scopes_error_names_scopes_and_processes():
+    err = ZoomMissingScopes(400, 4711, "Invalid access token, does not contain scopes:[x].", "GET",
+                            "/users/u1/meetings", missing=["meeting:read:list_meetings:admin"])
+    text = str(err)
+    assert "meeting:read:list_meetings:admin" in text and "pull_activity" in text and "4711" in text
+    assert err.processes == {"pull_activity": ("meeting:read:list_meetings:admin",)}
+    back = pickle.loads(pickle.dumps(err))
+    assert isinstance(back, ZoomMissingScopes) and str(back) == text and back.missing == err.missing
+
+
+def test_api_errors_carry_zoom_code_and_pickle():
+    err = ZoomNotFound(404, 1001, "User does not exist: x.", "GET", "/users/x/settings")
+    assert isinstance(err, ZoomApiError)
+    assert "1001" in str(err) and "GET /users/x/settings" in str(err) and "404" in str(err)
+    back = pickle.loads(pickle.dumps(err))
+    assert (back.status, back.code, str(back)) == (404, 1001, str(err))
+    auth = pickle.loads(pickle.dumps(ZoomAuthError("refused", status=400, reauthorize=True)))
+    assert auth.reauthorize and "reauthorize" in str(auth)
+    unc = pickle.loads(pickle.dumps(ZoomUncertainOutcome("x", method="PATCH", path="/users/a")))
+    assert unc.method == "PATCH"
+
+
+# ------------------------------------------------------------------------------------ rate limiter
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, s: float) -> None:
+        self.t += s
+
+
+def test_limiter_spaces_requests_evenly_without_bursts():
+    clock = FakeClock()
+    lim = RateLimiter(10, safety=1.0, clock=clock, sleep=clock.sleep)
+    times = []
+    for _ in range(50):
+        lim.acquire()
+        times.append(clock.t)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) == pytest.approx(0.1)
+    # no fixed 1-second window holds more than the rate
+    counts = {}
+    for t in times:
+        counts[int(t)] = counts.get(int(t), 0) + 1
+    assert max(counts.values()) <= 10
+
+
+def test_limiter_safety_margin_and_idle_does_not_bank_credit():
+    clock = FakeClock()
+    lim = RateLimiter(60, safety=0.95, clock=clock, sleep=clock.sleep)
+    assert lim.effective_rate == pytest.approx(57)
+    lim.acquire()
+    clock.t += 10  # idle for 10 s: no burst afterwards
+    start = clock.t
+    for _ in range(57):
+        lim.acquire()
+    assert clock.t - start == pytest.approx(56 / 57, rel=1e-6)
+
+
+def test_limiter_pause_holds_every_caller():
+    clock = FakeClock()
+    lim = RateLimiter(100, safety=1.0, clock=clock, sleep=clock.sleep)
+    lim.acquire()
+    lim.pause(2.0)
+    t0 = clock.t
+    lim.acquire()
+    assert clock.t >= t0 + 2.0
+    assert lim.paused_for == 0
+
+
+def test_limiter_pause_during_sleep_requeues(monkeypatch):
+    clock = FakeClock()
+    lim = RateLimiter(1, safety=1.0, clock=clock)
+    lim.acquire()  # next slot at +1 s
+
+    def sleep(s):
+        clock.t += s
+        if clock.t < 1003:  # a 429 arrives while this caller sleeps
+            lim.pause_until(1005.0)
+
+    lim._sleep = sleep
+    lim.acquire()
+    assert clock.t >= 1005.0
+
+
+def test_limiter_threads_share_budget():
+    lim = RateLimiter(200, safety=1.0)
+    stamps = []
+    lock = threading.Lock()
+
+    def work():
+        for _ in range(20):
+            lim.acquire()
+            with lock:
+                stamps.append(__import__("time").monotonic())
+
+    threads = [threading.Thread(target=work) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stamps.sort()
+    assert stamps[-1] - stamps[0] >= 99 / 200 * 0.95  # 100 requests at 200/s take ~0.5 s
+
+
+def test_limiter_caps_late_wakeups_in_any_sliding_second():
+    """Threads that wake late must not leave bunched with the on-time ones: whatever the
+    oversleeping, releases stay within floor(rate * safety) per sliding second."""
+    import time as _time
+
+    lim = RateLimiter(50, safety=1.0)
+    n = {"sleeps": 0}
+    lock = threading.Lock()
+
+    def oversleep(s):  # every 3rd sleep wakes 0.15 s late (a busy machine)
+        with lock:
+            n["sleeps"] += 1
+            late = n["sleeps"] % 3 == 0
+        _time.sleep(s + (0.15 if late else 0.0))
+
+    lim._sleep = oversleep
+    releases = []
+
+    def work():
+        for _ in range(12):
+            lim.acquire()
+            with lock:
+                releases.append(_time.monotonic())
+
+    threads = [threading.Thread(target=work) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    releases.sort()
+    worst = max(sum(1 for r in releases[i:] if r - releases[i] < 1.0) for i in range(len(releases)))
+    assert worst <= 50
+
+
+def test_plan_limits():
+    assert plan_limits("pro") == {"Light": 30, "Medium": 20, "Heavy": 10}
+    assert plan_limits(None) == {"Light": 80, "Medium": 60, "Heavy": 40}
+    assert plan_limits("business", {"medium": 5})["Medium"] == 5
+    with pytest.raises(ValueError):
+        plan_limits("gold")
+    with pytest.raises(ValueError):
+        plan_limits("pro", {"Ultra": 3})
+
+
+def test_parse_retry_after_forms():
+    now = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("2026-11-28T12:00:03Z", now) == 3
+    assert parse_retry_after("2026-11-28T12:00:01.500+00:00", now) == 1.5
+    assert parse_retry_after("2", now) == 2
+    assert parse_retry_after("Sat, 28 Nov 2026 12:00:04 GMT", now) == 4
+    assert parse_retry_after("2026-11-28T11:59:00Z", now) == 0
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None) is None and parse_retry_after("") is None
+
+
+def test_backoff_is_bounded_with_jitter():
+    import random
+
+    rng = random.Random(1)
+    vals = [backoff_delay(a, 0.5, 4.0, rng) for a in range(10)]
+    assert all(0.25 <= v <= 4.0 for v in vals)
+    assert vals[-1] >= 2.0  # capped at 4, jitter keeps at least half
+    assert len(set(vals)) == len(vals)
+
+
+# ------------------------------------------------------------------------------------ concurrency
+
+
+def test_map_concurrent_bounded_lazy_and_yields_exceptions():
+    pulled = 0
+    in_flight = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def source():
+        nonlocal pulled
+        for i in itertools.count():
+            pulled += 1
+            yield i
+
+    def fn(i):
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+        try:
+            if i % 7 == 3:
+                raise ValueError(f"bad {i}")
+            return i * 2
+        finally:
+            with lock:
+                in_flight -= 1
+
+    gen = map_concurrent(fn, source(), max_in_flight=4)
+    got = list(itertools.islice(gen, 100))
+    gen.close()
+    assert peak <= 4
+    assert pulled <= 100 + 4 + 1  # lazily consumed: never far ahead of the results
+    errors = [(i, r) for i, r in got if isinstance(r, Exception)]
+    assert errors and all(isinstance(r, ValueError) and i % 7 == 3 for i, r in errors)
+    assert all(r == i * 2 for i, r in got if not isinstance(r, Exception))
+
+
+def test_map_concurrent_yields_in_completion_order():
+    release_a = threading.Event()
+
+    def fn(x):
+        if x == "a":
+            assert release_a.wait(5)  # "a" finishes only after the caller has seen "b"
+            return "A"
+        return "B"
+
+    out = []
+    for item, result in map_concurrent(fn, ["a", "b"], max_in_flight=2):
+        out.append((item, result))
+        release_a.set()
+    assert out == [("b", "B"), ("a", "A")]
+
+
+def test_map_concurrent_memory_flat_for_many_items():
+    count = sum(1 for _ in map_concurrent(lambda x: x, range(20_000), max_in_flight=8))
+    assert count == 20_000
+
+
+# ------------------------------------------------------------------------------------ token store
+
+
+def test_file_store_atomic_private_files(tmp_path):
+    store = FileRefreshTokenStore(tmp_path / "tok")
+    assert store.load("k") is None
+    store.save("k", StoredTokens("rt-1", "at-1", 123.0, "a b"))
+    store.save("k", StoredTokens("rt-2", "at-2", 456.0, "a b"))
+    rec = store.load("k")
+    assert (rec.refresh_token, rec.access_token, rec.expires_at) == ("rt-2", "at-2", 456.0)
+    files = [p for p in (tmp_path / "tok").iterdir() if p.suffix == ".json"]
+    assert len(files) == 1
+    assert not [p for p in (tmp_path / "tok").iterdir() if p.name.startswith(".tok-")]
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "tok").stat().st_mode) == 0o700
+    assert "rt-2" not in repr(rec) and "at-2" not in repr(rec)
+    assert "k" not in files[0].name  # keys are hashed into file names
+
+
+def test_file_store_encrypts_with_fernet(tmp_path):
+    from cryptography.fernet import Fernet
+
+    f = Fernet(Fernet.generate_key())
+    store = FileRefreshTokenStore(tmp_path, cipher=f)
+    store.save("k", StoredTokens("secret-refresh-token", "secret-access-token", 1.0))
+    raw = store.path("k").read_bytes()
+    assert b"secret-refresh-token" not in raw and b"secret-access-token" not in raw
+    assert store.load("k").refresh_token == "secret-refresh-token"
+    with pytest.raises(ZoomAuthError, match="encrypted"):
+        FileRefreshTokenStore(tmp_path).load("k")
+    with pytest.raises(ZoomAuthError, match="decrypt"):
+        FileRefreshTokenStore(tmp_path, cipher=Fernet(Fernet.generate_key())).load("k")
+
+
+def test_file_store_lock_serialises_processes(tmp_path):
+    """Read-modify-write under store.lock from 4 processes at once loses no update."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {PLUGINS!r})
+        from zoom_sam.zoom.auth import FileRefreshTokenStore, StoredTokens
+        store = FileRefreshTokenStore({str(tmp_path)!r})
+        for _ in range(25):
+            with store.lock("acct"):
+                rec = store.load("acct")
+                n = int(rec.refresh_token) if rec else 0
+                store.save("acct", StoredTokens(str(n + 1)))
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(4)]
+    assert [p.wait(60) for p in procs] == [0, 0, 0, 0]
+    assert FileRefreshTokenStore(tmp_path).load("acct").refresh_token == "100"
+
+
+def test_memory_store_roundtrip():
+    store = MemoryRefreshTokenStore()
+    with store.lock("k"):
+        store.save("k", StoredTokens("r", "a", 5))
+    assert store.load("k").access_token == "a"
+
+
+def test_authorize_url():
+    url = authorize_url("cid", "http://localhost/cb", state="s1", base="http://127.0.0.1:1/oauth/authorize")
+    assert url.startswith("http://127.0.0.1:1/oauth/authorize?") and "state=s1" in url and "client_id=cid" in url
+
+
+# ------------------------------------------------------------------------------------ config
+
+
+def test_config_from_connection_defaults_and_overrides():
+    cfg = ZoomConfig.from_connection_fields(host="", login="cid", password="s3cr3t-value",
+                                            extra={"account_id": "acc"})
+    assert cfg.base_url == DEFAULT_BASE_URL and cfg.oauth_url == "https://zoom.us/oauth/token"
+    assert cfg.grant_type == "account_credentials" and cfg.limits["Light"] == 80
+    assert "s3cr3t-value" not in repr(cfg)
+    cfg = ZoomConfig.from_connection_fields(
+        host="127.0.0.1:8080", login="cid", password="x",
+        extra={"account_id": "acc", "plan": "pro", "rate_limits": '{"Heavy": 2}', "max_in_flight": "8",
+               "timeout": 5})
+    assert cfg.base_url == "https://127.0.0.1:8080/v2"
+    assert cfg.limits == {"Light": 30, "Medium": 20, "Heavy": 2}
+    assert (cfg.max_in_flight, cfg.timeout) == (8, 5.0)
+    assert ZoomConfig.from_connection_fields(host="http://h/v2/", login="c", password="p",
+                                             extra={"account_id": "a"}).base_url == "http://h/v2"
+
+
+@pytest.mark.parametrize("extra,match", [
+    ({}, "account_id"),
+    ({"account_id": "a", "grant_type": "password"}, "grant_type"),
+    ({"account_id": "a", "plan": "gold"}, "plan"),
+    ({"account_id": "a", "rate_limits": {"Light": 0}}, "> 0"),
+    ({"account_id": "a", "timeout": "soon"}, "timeout"),
+])
+def test_config_rejects_bad_connections(extra, match):
+    with pytest.raises(ValueError, match=match):
+        ZoomConfig.from_connection_fields(host="", login="c", password="p", extra=extra)
+
+
+def test_reprs_are_secret_free():
+    tok = AccessToken("eyJ-very-secret-token", 1e9, frozenset({"a:b:c"}))
+    assert "eyJ" not in repr(tok) and "eyJ" not in str(tok)
+    cfg = ZoomConfig(client_id="cid", client_secret="the-client-secret", account_id="acc",
+                     refresh_token="the-refresh-token")
+    client = ZoomClient(cfg)
+    for text in (repr(cfg), repr(client), repr(client.auth), repr(client.auth.endpoint)):
+        assert "the-client-secret" not in text and "the-refresh-token" not in text
+
+
+def test_write_to_unreachable_server_is_retried_as_never_sent():
+    """Connection refused: the write provably never reached Zoom, so it is retried, then transient."""
+    import socket
+
+    from zoom_sam.zoom.errors import ZoomTransientError
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+
+    class StaticToken:
+        def get_token(self):
+            return AccessToken("t", 1e12)
+
+        def invalidate(self, token):
+            pass
+
+    cfg = ZoomConfig(client_id="c", client_secret="s", account_id="unreachable", base_url=f"http://127.0.0.1:{port}",
+                     max_retries=2, backoff_base=0.001, backoff_max=0.002)
+    client = ZoomClient(cfg, token_provider=StaticToken())
+    with pytest.raises(ZoomTransientError):
+        client.update_user("u1", {"type": 1})
+    st = client.stats()
+    assert st["calls"]["Light"] == 3 and st["retries"] == 2 and st["errors"] == 1
