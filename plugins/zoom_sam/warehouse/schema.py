@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -280,6 +280,10 @@ reclaim_action = sa.Table(
     sa.Column("zoom_message", sa.String(1000)),
     sa.Column("requested_at", UtcDateTime, nullable=False),
     sa.Column("completed_at", UtcDateTime),
+    # How often the request was sent; above 1 only after a state read showed it had not applied.
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # What a re-read after the 2xx confirmed, or why nothing more than the 2xx could be checked.
+    sa.Column("confirmation", sa.String(400)),
     # One intent per candidate and action: a retried task finds it instead of calling twice.
     sa.UniqueConstraint("profile_alias", "candidate_id", "action", "dry_run", name="ux_reclaim_action_once"),
 )
@@ -323,6 +327,95 @@ threshold_simulation = sa.Table(
     sa.Column("potential_savings", sa.Numeric(14, 2), nullable=False),
 )
 
+# Reconcile's working tables (zoom_sam.reconcile, docs/reconcile.md). ``reconcile_rule`` is the
+# rule each software model was reconciled with at each as-of (kept: it explains every position and
+# candidate of that as-of, the 60-day default included). ``reconcile_evaluation`` holds the latest
+# run's verdict per active subscription; candidates, positions and the threshold simulation are all
+# computed from it, which is what keeps them consistent with each other.
+reconcile_rule = sa.Table(
+    "reconcile_rule",
+    metadata,
+    _alias(),
+    sa.Column("as_of", UtcDateTime, primary_key=True),
+    sa.Column("software_model", sa.String(128), primary_key=True),
+    sa.Column("rule_index", sa.Integer),
+    sa.Column("software_model_pattern", sa.String(128), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("last_activity_threshold_days", sa.Integer, nullable=False),
+    sa.Column("disassociate_pending_invitations", sa.Boolean, nullable=False),
+    # Which hosting keeps a subscription of this model in use (DESIGN.md "Licensing semantics").
+    sa.Column("counts_meetings", sa.Boolean, nullable=False),
+    sa.Column("counts_webinars", sa.Boolean, nullable=False),
+    # as_of - threshold: activity after this instant is "used within the threshold".
+    sa.Column("window_start", UtcDateTime, nullable=False),
+    # The rule as removal_candidate.evidence quotes it.
+    sa.Column("evidence", sa.JSON, nullable=False),
+)
+
+reconcile_evaluation = sa.Table(
+    "reconcile_evaluation",
+    metadata,
+    _alias(),
+    sa.Column("user_id", sa.String(128), primary_key=True),
+    sa.Column("identifier", sa.String(128), primary_key=True),
+    sa.Column("as_of", UtcDateTime, nullable=False),
+    sa.Column("software_model", sa.String(128), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("user_status", sa.String(16), nullable=False),
+    sa.Column("excluded", sa.Boolean, nullable=False),
+    sa.Column("threshold_days", sa.Integer, nullable=False),
+    sa.Column("user_created_at", UtcDateTime),
+    sa.Column("last_activity_at", UtcDateTime),
+    # The start of the known-idle stretch ending at the as-of; NULL when it cannot be known.
+    sa.Column("inactive_since", UtcDateTime),
+    sa.Column("inactive_days", sa.Integer),
+    # excluded | candidate | used | new_account | insufficient_history
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(64)),
+    sa.Column("evidence", sa.JSON),
+    # The threshold simulation counts, per model and threshold, rows with inactive_days >= it.
+    sa.Index("ix_reconcile_evaluation_model", "profile_alias", "software_model", "excluded", "inactive_days"),
+)
+
+# Staging of download_subscriptions: one run's snapshot is written here in batches while Zoom is
+# read, then merged into the tables above in one transaction, so readers never see half a
+# snapshot. Keyed by profile and run; a new try clears what an earlier, killed try left behind.
+stage_zoom_user = sa.Table(
+    "stage_zoom_user",
+    metadata,
+    _alias(),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("user_id", sa.String(128), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("first_name", sa.String(200)),
+    sa.Column("last_name", sa.String(200)),
+    sa.Column("display_name", sa.String(400)),
+    sa.Column("user_type", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("dept", sa.String(200)),
+    sa.Column("role_id", sa.String(64)),
+    sa.Column("group_ids", sa.JSON),
+    sa.Column("user_created_at", UtcDateTime),
+    sa.Column("last_login_time", UtcDateTime),
+    sa.Column("last_client_version", sa.String(100)),
+)
+
+stage_subscription = sa.Table(
+    "stage_subscription",
+    metadata,
+    _alias(),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("user_id", sa.String(128), primary_key=True),
+    sa.Column("identifier", sa.String(128), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    # NULL: no built-in model and no identifier_models entry (lands as unrecognized).
+    sa.Column("software_model", sa.String(128)),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("user_status", sa.String(16), nullable=False),
+    sa.Column("excluded", sa.Boolean, nullable=False),
+    sa.Column("exclusion_rule", sa.String(400)),
+)
+
 job_result = sa.Table(
     "job_result",
     metadata,
@@ -338,4 +431,17 @@ job_result = sa.Table(
     sa.Column("counts", sa.JSON, nullable=False),
     sa.Column("api", sa.JSON, nullable=False),
     sa.Column("message", sa.Text),
+)
+
+# PostgreSQL gets SQLite's built-in julianday() (days since the Julian epoch, a float), the only
+# date arithmetic the shared SQL needs (inactive days, include/sql/reconcile/evaluate.sql): with it
+# one statement text serves both back ends. Created with the tables, in the search_path's schema.
+sa.event.listen(
+    metadata,
+    "after_create",
+    sa.DDL(
+        "CREATE OR REPLACE FUNCTION julianday(ts timestamp) RETURNS double precision "
+        "LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+        "AS $$ SELECT extract(epoch FROM ts)::double precision / 86400.0 + 2440587.5 $$"
+    ).execute_if(dialect="postgresql"),
 )

@@ -1,0 +1,93 @@
+"""ProfileOperator: the thin base of every per-profile task of a ``zoom_sam__<alias>`` DAG.
+
+It does the same four things for every process, so each operator is only its ``run`` body:
+
+1. loads and validates the profile file at run time (the file may have changed since parsing);
+2. the as-of of the run: its ``data_interval_end`` (a manually triggered run without a logical
+   date has no interval; its ``run_after`` is used instead);
+3. the warehouse engine of the profile, with the schema created or migrated first;
+4. a ``job_result`` row for the task, whatever the outcome.
+
+Errors a retry cannot fix (an invalid profile, a warehouse from a newer zoom-sam, an
+``analyze_activity_from`` out of range) fail the task at once instead of being retried.
+
+Heavy imports (SQLAlchemy, the Zoom client) happen in ``execute``: DAG files import this module
+at parse time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from zoom_sam.profiles import Profile
+    from zoom_sam.warehouse.jobs import Job
+
+
+@dataclass
+class ProfileRun:
+    """What a profile task body gets: the profile, the warehouse, the run and its job record."""
+
+    profile: Profile
+    engine: Engine
+    as_of: datetime
+    run_id: str
+    job: Job
+    context: Any
+
+
+def as_of_of(context: Any) -> datetime:
+    """The as-of of a run: ``data_interval_end``, else ``run_after``, as an aware UTC datetime."""
+    value = context.get("data_interval_end") or context["dag_run"].run_after
+    return datetime.fromtimestamp(value.timestamp(), tz=timezone.utc)
+
+
+class ProfileOperator(BaseOperator):
+    """Base class of the tasks of a profile DAG; subclasses implement :meth:`run`.
+
+    :param profile_path: the profile's YAML file (read again when the task runs).
+    :param profile_alias: the alias the DAG was built for; the file must still declare it.
+    """
+
+    ui_color = "#e8f1fb"
+
+    def __init__(self, *, profile_path: str, profile_alias: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profile_path = str(profile_path)
+        self.profile_alias = profile_alias
+
+    def run(self, run: ProfileRun) -> dict[str, Any]:
+        """The task body; returns a small JSON summary (it becomes the XCom)."""
+        raise NotImplementedError
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from zoom_sam.profiles import ActivityStartError, ProfileError, load_profile
+        from zoom_sam.warehouse.engine import get_engine
+        from zoom_sam.warehouse.jobs import record_job
+        from zoom_sam.warehouse.migrate import SchemaTooNewError, ensure_schema
+
+        try:
+            profile = load_profile(self.profile_path)
+            if profile.alias != self.profile_alias:
+                raise ProfileError(self.profile_path, [
+                    f"field 'alias' is now {profile.alias!r} but this DAG was built for {self.profile_alias!r}; "
+                    "wait for the DAG file to be parsed again"
+                ])
+            engine = get_engine(profile.warehouse_conn_id)
+            try:
+                ensure_schema(engine)
+                as_of = as_of_of(context)
+                with record_job(engine, profile_alias=profile.alias, run_id=context["run_id"], task_id=self.task_id,
+                                as_of=as_of, try_number=context["ti"].try_number) as job:
+                    return self.run(ProfileRun(profile, engine, as_of, context["run_id"], job, context))
+            finally:
+                engine.dispose()
+        except (ProfileError, SchemaTooNewError, ActivityStartError) as exc:
+            raise AirflowFailException(str(exc)) from None

@@ -1,0 +1,24 @@
+"""download_subscriptions: the operator over :mod:`zoom_sam.subscriptions.download`.
+
+``ZOOM_SAM_BATCH_SIZE`` (default 1000) sets the rows per staging transaction: larger batches
+write faster, smaller ones hold less memory.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from zoom_sam.operators.base import ProfileOperator, ProfileRun
+
+
+class DownloadSubscriptionsOperator(ProfileOperator):
+    def run(self, run: ProfileRun) -> dict[str, Any]:
+        from zoom_sam.hooks.zoom import ZoomHook
+        from zoom_sam.subscriptions.download import download_subscriptions
+
+        client = ZoomHook(zoom_conn_id=run.profile.zoom_conn_id).get_conn()
+        try:
+            return download_subscriptions(client, run.engine, run.profile, run_id=run.run_id, as_of=run.as_of,
+                                          job=run.job, batch_size=int(os.environ.get("ZOOM_SAM_BATCH_SIZE", 1000)))
+        finally:
+            client.close()

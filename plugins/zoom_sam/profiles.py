@@ -1,0 +1,398 @@
+"""Integration profiles: the YAML files that define one Zoom integration each, and their validation.
+
+A profile is ``include/profiles/<name>.yaml`` (folder overridable with ``ZOOM_SAM_PROFILES_DIR``)
+and becomes the DAG ``zoom_sam__<alias>``. The typed model below is the single definition of
+what a profile may contain; ``docs/profiles.md`` documents each field.
+
+Validation is strict because a typo in a profile must not silently change what gets reclaimed:
+unknown fields are rejected, booleans and numbers must be real YAML booleans and numbers
+(``"yes"`` or ``"60"`` in quotes are refused), and every error names the file, the field and what
+would be valid. Nothing here depends on the wall clock: ``analyze_activity_from`` is checked
+against the first run's as-of when a run starts (:func:`check_activity_start`), so a profile never
+breaks merely by getting older.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from zoom_sam.licensing import builtin_model_for
+
+DEFAULT_PROFILES_DIR = Path(__file__).resolve().parents[2] / "include" / "profiles"
+ALIAS_PATTERN = r"^[a-z0-9_]+$"
+MODEL_KEY_PATTERN = r"^[a-z0-9_]+$"
+USER_EXCLUSION_FIELDS = ("email", "user_id", "dept", "group_id", "role_id")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ReclaimSettings(_Strict):
+    """How reclaim behaves when ``reclaim_subscriptions`` is true."""
+
+    mode: Literal["dry_run", "approval", "automatic"] = Field(
+        "dry_run", description="dry_run (record what would be done), approval (wait for a person), automatic"
+    )
+    max_per_run: int = Field(25, ge=0, description="a whole number >= 0: most subscriptions reclaimed in one run")
+    max_fraction: float = Field(
+        0.2, ge=0, le=1, description="a number from 0 to 1: most of a model's assigned seats reclaimed in one run"
+    )
+
+    @field_validator("max_fraction", mode="before")
+    @classmethod
+    def _int_is_a_number(cls, value: Any) -> Any:
+        # YAML writes 0 and 1 as ints; they are valid fractions.
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class ReclamationRule(_Strict):
+    """After how many days without activity a subscription of matching models is a candidate."""
+
+    software_model: str = Field(min_length=1, description="an fnmatch pattern on software model keys")
+    last_activity_threshold_days: int = Field(ge=1, description="a whole number of days, at least 1")
+    disassociate_pending_invitations: bool = Field(
+        False, description="true or false: whether stale pending invitations holding a seat are removed"
+    )
+
+
+class UserExclusion(_Strict):
+    """One user rule: exactly one of the fields, an fnmatch pattern (``svc-*@example.com``)."""
+
+    email: str | None = None
+    user_id: str | None = None
+    dept: str | None = None
+    group_id: str | None = None
+    role_id: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> UserExclusion:
+        given = [f for f in USER_EXCLUSION_FIELDS if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a user exclusion has exactly one of {', '.join(USER_EXCLUSION_FIELDS)} "
+                f"(got {', '.join(given) or 'none'}); write one list item per rule"
+            )
+        return self
+
+    @property
+    def field(self) -> str:
+        return next(f for f in USER_EXCLUSION_FIELDS if getattr(self, f) is not None)
+
+    @property
+    def pattern(self) -> str:
+        return getattr(self, self.field)
+
+
+class Exclusions(_Strict):
+    users: list[UserExclusion] = Field(
+        default_factory=list,
+        description="a list of rules, each one of email, user_id, dept, group_id or role_id with an fnmatch pattern",
+    )
+    identifiers: list[str] = Field(
+        default_factory=list, description="fnmatch patterns on subscription identifiers (e.g. 'webinar:*')"
+    )
+
+
+class Entitlement(_Strict):
+    """What the account owns of one software model."""
+
+    software_model: str = Field(pattern=MODEL_KEY_PATTERN, description="a software model key, [a-z0-9_]+")
+    purchased: int = Field(ge=0, description="a whole number of seats >= 0")
+    unit_cost: Annotated[Decimal, Field(strict=False, ge=0, max_digits=12, decimal_places=2)] = Field(
+        Decimal(0), description="cost per seat per year, a number >= 0 with at most 2 decimals"
+    )
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="an ISO 4217 code such as USD")
+
+
+class Profile(_Strict):
+    """One integration profile (see docs/profiles.md)."""
+
+    alias: str = Field(
+        pattern=ALIAS_PATTERN,
+        max_length=64,
+        description="lower-case letters, digits and underscores (at most 64); the DAG id is zoom_sam__<alias>",
+    )
+    display_name: str = Field("Zoom Integration", min_length=1, max_length=200)
+    zoom_conn_id: str = Field(min_length=1, description="the Airflow connection id of the Zoom app (conn_type zoom)")
+    warehouse_conn_id: str = Field(
+        "zoom_sam_warehouse", min_length=1, description="an Airflow connection id; absent means embedded SQLite"
+    )
+    pool: str | None = Field(None, min_length=1, description="an Airflow pool name, or null")
+    analyze_activity_from: Annotated[date, Field(strict=False)] | None = Field(
+        None, description="a date YYYY-MM-DD, or omitted"
+    )
+    max_lookback_days: int = Field(30, ge=1, description="a whole number of days, at least 1")
+    download_activity: bool = Field(True, description="true or false: whether activity is pulled (pull_activity)")
+    activity_source: Literal["per_user", "host_report"] = Field(
+        "per_user",
+        description="per_user (each holder's meetings and webinars; the default scopes) or host_report (the "
+        "active-hosts report, day precision; needs report:read:list_users:admin)",
+    )
+    activity_retention_days: int = Field(
+        365, ge=1, description="a whole number of days, at least 1: how long hosted events are kept"
+    )
+    activity_shards: int = Field(
+        1, ge=1, le=64, description="a whole number from 1 to 64: parallel sweep tasks sharing the account's rate limit"
+    )
+    reclaim_subscriptions: bool = Field(False, description="true or false: whether candidates are reclaimed")
+    reclaim: ReclaimSettings = Field(default_factory=ReclaimSettings)
+    rules: list[ReclamationRule] = Field(default_factory=list)
+    exclusions: Exclusions = Field(default_factory=Exclusions)
+    entitlements: list[Entitlement] = Field(default_factory=list)
+    identifier_models: dict[str, Annotated[str, Field(pattern=MODEL_KEY_PATTERN)]] = Field(
+        default_factory=dict, description="identifier -> software model key ([a-z0-9_]+)"
+    )
+
+    @field_validator("analyze_activity_from", mode="before")
+    @classmethod
+    def _date_not_datetime(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            raise ValueError("must be a date (YYYY-MM-DD), not a date and time")
+        return value
+
+    @model_validator(mode="after")
+    def _host_report_is_one_sweep(self) -> Profile:
+        if self.activity_source == "host_report" and self.activity_shards != 1:
+            raise ValueError(
+                "activity_source host_report reads one account-wide report per day, which shards cannot split: "
+                "set activity_shards to 1 (or use activity_source per_user)"
+            )
+        return self
+
+    @field_validator("entitlements")
+    @classmethod
+    def _one_entitlement_per_model(cls, value: list[Entitlement]) -> list[Entitlement]:
+        seen: set[str] = set()
+        for item in value:
+            if item.software_model in seen:
+                raise ValueError(
+                    f"software model {item.software_model!r} is listed twice; give one entry per model"
+                )
+            seen.add(item.software_model)
+        return value
+
+    @field_validator("identifier_models")
+    @classmethod
+    def _only_unrecognized_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
+        for identifier in value:
+            builtin = builtin_model_for(identifier)
+            if builtin is not None:
+                raise ValueError(
+                    f"{identifier!r} is already modelled as {builtin.key!r}; map only identifiers that land in "
+                    "unrecognized_subscription_identifier"
+                )
+        return value
+
+    @property
+    def dag_id(self) -> str:
+        return f"zoom_sam__{self.alias}"
+
+    def settings(self) -> dict[str, Any]:
+        """The profile as JSON-ready data (it holds connection ids, never secrets)."""
+        return self.model_dump(mode="json")
+
+
+class ActivityStartError(ValueError):
+    """``analyze_activity_from`` lies outside what the first run may analyse."""
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be used; the text names the file, the field and the fix."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = Path(path)
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"integration profile {self.path} is invalid:\n{lines}")
+
+
+@dataclass(frozen=True)
+class LoadedProfile:
+    path: Path
+    profile: Profile
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    """Every profile file of a folder: the valid ones and one error per invalid file."""
+
+    profiles: tuple[LoadedProfile, ...]
+    errors: tuple[ProfileError, ...]
+
+
+def profiles_dir() -> Path:
+    return Path(os.environ.get("ZOOM_SAM_PROFILES_DIR") or DEFAULT_PROFILES_DIR)
+
+
+def profile_files(folder: Path | None = None) -> list[Path]:
+    folder = folder or profiles_dir()
+    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_profile(path: Path | str) -> Profile:
+    """Read and validate one profile file; raises :class:`ProfileError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(path, [f"cannot be read: {exc.strerror or exc}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProfileError(path, [f"is not valid YAML{where}: {problem}"]) from None
+    if not isinstance(data, dict):
+        raise ProfileError(
+            path, [f"must be a YAML mapping of profile fields (alias: ..., zoom_conn_id: ...), not {_kind(data)}"]
+        )
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(path, [_describe(err) for err in exc.errors()]) from None
+
+
+def load_profiles(folder: Path | None = None) -> ProfileSet:
+    """Every profile of ``folder``; a bad file becomes an error without hiding the others.
+
+    Aliases must be unique: the first file (by name) keeps its alias and every later file using
+    it is an error, so adding a copy never takes the running DAG away.
+    """
+    loaded: list[LoadedProfile] = []
+    errors: list[ProfileError] = []
+    owners: dict[str, Path] = {}
+    for path in profile_files(folder):
+        try:
+            profile = load_profile(path)
+        except ProfileError as exc:
+            errors.append(exc)
+            continue
+        if profile.alias in owners:
+            errors.append(
+                ProfileError(
+                    path,
+                    [
+                        f"field 'alias': {profile.alias!r} is already the alias of {owners[profile.alias].name}; "
+                        "every profile needs its own alias (lower-case letters, digits, underscores)"
+                    ],
+                )
+            )
+            continue
+        owners[profile.alias] = path
+        loaded.append(LoadedProfile(path, profile))
+    return ProfileSet(tuple(loaded), tuple(errors))
+
+
+def activity_start(profile: Profile, first_as_of: datetime) -> datetime:
+    """Where the analysed activity history starts: the profile's date, or as-of minus lookback."""
+    if profile.analyze_activity_from is not None:
+        return datetime.combine(profile.analyze_activity_from, time(), tzinfo=timezone.utc)
+    return first_as_of - timedelta(days=profile.max_lookback_days)
+
+
+def check_activity_start(profile: Profile, first_as_of: datetime) -> None:
+    """Refuse an ``analyze_activity_from`` too far before (or after) the first run's as-of.
+
+    Called when a run starts and the warehouse holds no activity history yet: that is when the
+    onboarding backfill is decided, and Zoom's history is only reachable so far back.
+    """
+    start = profile.analyze_activity_from
+    if start is None:
+        return
+    earliest = (first_as_of - timedelta(days=profile.max_lookback_days)).date()
+    if start < earliest or start > first_as_of.date():
+        raise ActivityStartError(
+            f"profile {profile.alias!r}: field 'analyze_activity_from' is {start.isoformat()}, but the first run's "
+            f"as-of is {first_as_of.isoformat()} and max_lookback_days is {profile.max_lookback_days}: use a date "
+            f"from {earliest.isoformat()} to {first_as_of.date().isoformat()}, or omit it to start "
+            f"{profile.max_lookback_days} days before the first run"
+        )
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = _loc(err["loc"])
+    kind = err["type"]
+    given = err.get("input")
+    if kind == "missing":
+        hint = _field_hint(err["loc"])
+        return f"field '{loc}' is required" + (f": {hint}" if hint else "")
+    if kind == "extra_forbidden":
+        allowed = _fields_at(err["loc"][:-1])
+        return f"field '{loc}' is not a profile field; valid fields here: {', '.join(allowed)}"
+    message = err["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    hint = _field_hint(err["loc"])
+    text = f"field '{loc}': {message} (got {given!r})"
+    return text + (f"; valid: {hint}" if hint and hint not in text else "")
+
+
+def _loc(parts: tuple[Any, ...]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "function-before", "function-wrap") or str(part).startswith(
+            ("constrained-", "function-")
+        ):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _walk(parts: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
+    """The model holding the field at ``parts`` and that field's info (None when unknown)."""
+    model: type[BaseModel] | None = Profile
+    info = None
+    for part in parts:
+        if isinstance(part, int) or model is None:
+            continue
+        found = model.model_fields.get(str(part))
+        if found is None:  # a mapping key such as an identifier_models entry: keep the mapping's info
+            break
+        info = found
+        model = _inner_model(info.annotation)
+    return model, info
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation) if get_origin(annotation) else ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_at(parts: tuple[Any, ...]) -> list[str]:
+    model = Profile
+    for part in parts:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(str(part))
+        inner = _inner_model(info.annotation) if info else None
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _field_hint(parts: tuple[Any, ...]) -> str | None:
+    _, info = _walk(tuple(p for p in parts if not isinstance(p, int)))
+    return info.description if info is not None else None
+
+
+def _kind(value: Any) -> str:
+    return "an empty file" if value is None else f"a {type(value).__name__}"
+

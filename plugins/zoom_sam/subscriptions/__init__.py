@@ -1,0 +1,1 @@
+"""The download_subscriptions process (issue 3): Zoom users and what they hold -> warehouse."""

@@ -1,0 +1,1 @@
+from tests.support.warehouse import warehouse  # noqa: F401  (fixture)
