@@ -27,6 +27,7 @@ from pathlib import Path
 from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, chain, get_parsing_context
 
 from zoom_sam.operators.download_subscriptions import DownloadSubscriptionsOperator
+from zoom_sam.operators.reconcile import ReconcileOperator
 from zoom_sam.operators.validate_profile import ValidateProfileOperator
 from zoom_sam.profiles import LoadedProfile, Profile, ProfileError, load_profiles
 
@@ -49,6 +50,7 @@ class Step:
 PIPELINE: tuple[Step, ...] = (
     Step("validate_profile", ValidateProfileOperator),
     Step("download_subscriptions", DownloadSubscriptionsOperator),
+    Step("reconcile", ReconcileOperator),
 )
 
 

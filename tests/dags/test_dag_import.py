@@ -104,9 +104,11 @@ def test_tasks_follow_the_profile_switches(profiles, monkeypatch):
     def stub(**kwargs):
         return EmptyOperator(task_id=kwargs["task_id"])
 
-    monkeypatch.setattr(dag_factory, "PIPELINE", dag_factory.PIPELINE + (
+    real = {step.task_id: step for step in dag_factory.PIPELINE}
+    monkeypatch.setattr(dag_factory, "PIPELINE", (
+        real["validate_profile"], real["download_subscriptions"],
         Step("pull_activity", stub, when=lambda p: p.download_activity),
-        Step("reconcile", stub),
+        real["reconcile"],
         Step("approve", stub, when=lambda p: p.reclaim_subscriptions and p.reclaim.mode == "approval"),
         Step("reclaim", stub, when=lambda p: p.reclaim_subscriptions),
     ))
