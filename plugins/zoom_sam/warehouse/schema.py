@@ -49,6 +49,24 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
+def _zoom_user_attributes() -> list[sa.Column]:
+    """What Zoom says of a user: the same columns in the snapshot being staged and in zoom_user."""
+    return [
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("first_name", sa.String(200)),
+        sa.Column("last_name", sa.String(200)),
+        sa.Column("display_name", sa.String(400)),
+        sa.Column("user_type", sa.Integer, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("dept", sa.String(200)),
+        sa.Column("role_id", sa.String(64)),
+        sa.Column("group_ids", sa.JSON),
+        sa.Column("user_created_at", UtcDateTime),
+        sa.Column("last_login_time", UtcDateTime),
+        sa.Column("last_client_version", sa.String(100)),
+    ]
+
+
 def _alias() -> sa.Column:
     return sa.Column("profile_alias", sa.String(64), primary_key=True)
 
@@ -82,18 +100,7 @@ zoom_user = sa.Table(
     # The Zoom user id; pending invitations have none, so they are keyed by their email
     # (Zoom accepts either in /users/{userId}).
     sa.Column("user_id", sa.String(128), primary_key=True),
-    sa.Column("email", sa.String(320), nullable=False),
-    sa.Column("first_name", sa.String(200)),
-    sa.Column("last_name", sa.String(200)),
-    sa.Column("display_name", sa.String(400)),
-    sa.Column("user_type", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("dept", sa.String(200)),
-    sa.Column("role_id", sa.String(64)),
-    sa.Column("group_ids", sa.JSON),
-    sa.Column("user_created_at", UtcDateTime),
-    sa.Column("last_login_time", UtcDateTime),
-    sa.Column("last_client_version", sa.String(100)),
+    *_zoom_user_attributes(),
     sa.Column("present", sa.Boolean, nullable=False),
     sa.Column("first_seen_at", UtcDateTime, nullable=False),
     sa.Column("last_seen_at", UtcDateTime, nullable=False),
@@ -386,18 +393,7 @@ stage_zoom_user = sa.Table(
     _alias(),
     sa.Column("run_id", sa.String(250), primary_key=True),
     sa.Column("user_id", sa.String(128), primary_key=True),
-    sa.Column("email", sa.String(320), nullable=False),
-    sa.Column("first_name", sa.String(200)),
-    sa.Column("last_name", sa.String(200)),
-    sa.Column("display_name", sa.String(400)),
-    sa.Column("user_type", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("dept", sa.String(200)),
-    sa.Column("role_id", sa.String(64)),
-    sa.Column("group_ids", sa.JSON),
-    sa.Column("user_created_at", UtcDateTime),
-    sa.Column("last_login_time", UtcDateTime),
-    sa.Column("last_client_version", sa.String(100)),
+    *_zoom_user_attributes(),
 )
 
 stage_subscription = sa.Table(
