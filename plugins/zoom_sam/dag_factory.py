@@ -26,6 +26,7 @@ from pathlib import Path
 
 from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, chain, get_parsing_context
 
+from zoom_sam.operators.activity import PullActivityOperator, sweep_activity_tasks
 from zoom_sam.operators.download_subscriptions import DownloadSubscriptionsOperator
 from zoom_sam.operators.reconcile import ReconcileOperator
 from zoom_sam.operators.validate_profile import ValidateProfileOperator
@@ -50,6 +51,8 @@ class Step:
 PIPELINE: tuple[Step, ...] = (
     Step("validate_profile", ValidateProfileOperator),
     Step("download_subscriptions", DownloadSubscriptionsOperator),
+    Step("sweep_activity", sweep_activity_tasks, when=lambda profile: profile.download_activity),
+    Step("pull_activity", PullActivityOperator, when=lambda profile: profile.download_activity),
     Step("reconcile", ReconcileOperator),
 )
 

@@ -30,7 +30,8 @@ def test_daily_run_lands_the_snapshot_as_of_the_interval_end(profile_dag, sandbo
     assert {"validate_profile", "download_subscriptions", "reconcile"} <= set(jobs)
     # Without activity history the first reconcile judges only what its coverage allows.
     assert {t: r["status"] for t, r in jobs.items()} == {
-        "validate_profile": "success", "download_subscriptions": "success", "reconcile": "insufficient_history"}
+        "validate_profile": "success", "download_subscriptions": "success", "sweep_activity[0]": "success",
+        "pull_activity": "success", "reconcile": "insufficient_history"}
     assert {r["run_id"] for r in jobs.values()} == {dag_run.run_id}
     assert {str(r["as_of"])[:19] for r in jobs.values()} == {"2026-11-28 00:00:00"}
 

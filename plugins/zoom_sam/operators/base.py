@@ -41,6 +41,11 @@ class ProfileRun:
     context: Any
 
 
+def job_task_id(task_id: str, map_index: int | None) -> str:
+    """The job_result key of a task instance: each mapped instance (an activity shard) keeps its own row."""
+    return f"{task_id}[{map_index}]" if map_index is not None and map_index >= 0 else task_id
+
+
 def as_of_of(context: Any) -> datetime:
     """The as-of of a run: ``data_interval_end``, else ``run_after``, as an aware UTC datetime."""
     value = context.get("data_interval_end") or context["dag_run"].run_after
@@ -84,7 +89,8 @@ class ProfileOperator(BaseOperator):
             try:
                 ensure_schema(engine)
                 as_of = as_of_of(context)
-                with record_job(engine, profile_alias=profile.alias, run_id=context["run_id"], task_id=self.task_id,
+                with record_job(engine, profile_alias=profile.alias, run_id=context["run_id"],
+                                task_id=job_task_id(self.task_id, context["ti"].map_index),
                                 as_of=as_of, try_number=context["ti"].try_number) as job:
                     return self.run(ProfileRun(profile, engine, as_of, context["run_id"], job, context))
             finally:

@@ -1,0 +1,18 @@
+-- The holders a sweep reads: active users holding at least one active subscription (the seat or
+-- an add-on). Basic and deactivated users hold none and pending invitations cannot host, so none
+-- of them costs a call. Per holder:
+--   webinar         1 when an active subscription is the webinar add-on ('webinar' or
+--                   'webinar:<capacity>'): only those users can list webinars;
+--   last_activity   the latest last_activity_at reconcile computed over the holder's
+--                   subscriptions (the seat's, which counts meetings and webinars), used to read
+--                   upcoming meetings only for holders who may become removal candidates.
+SELECT
+    user_id,
+    MAX(CASE WHEN identifier = 'webinar' OR identifier LIKE 'webinar:%' THEN 1 ELSE 0 END) AS webinar,
+    MAX(last_activity_at) AS last_activity
+FROM software_subscription
+WHERE profile_alias = :alias
+  AND active = TRUE
+  AND user_status = 'active'
+GROUP BY user_id
+ORDER BY user_id

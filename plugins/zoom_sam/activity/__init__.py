@@ -1,0 +1,8 @@
+"""The pull_activity process (issue 4): what holders of paid Zoom subscriptions hosted -> warehouse.
+
+Read ``docs/activity.md`` first. Modules, each with one job: ``window`` (what a run reads),
+``holders`` (who, and which shard), ``sweep`` (the concurrent per-holder reads), ``occurrences``
+(listing items -> rows, the window filter), ``store`` (batched idempotent writes), ``coverage``
+(coverage and retention), ``host_report`` (the optional report source), ``progress`` (task log
+lines) and ``pull`` (the two entry points the operators call).
+"""

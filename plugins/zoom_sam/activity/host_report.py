@@ -1,0 +1,138 @@
+"""The optional ``host_report`` source: who hosted meetings, day by day, from the active-hosts report.
+
+``GET /report/users?type=active&from=D&to=D`` (Heavy; needs ``report:read:list_users:admin``)
+lists every user who hosted on day D with a meeting count, about users/300 calls per day for the
+whole account instead of one call per holder. The price is precision: the report says on which
+day someone hosted, not when, so its rows carry the day's midnight (UTC) as ``occurred_at`` and
+the window is whole days (coverage ends at the as-of's midnight). One ``meeting_hosted`` row is
+landed per meeting the report counts (``event_id`` ``report:<user>:<day>:<n>``), so event counts
+mean the same as with the per-user source.
+
+The report counts webinars among a host's meetings. Webinar add-on holders' webinars are
+therefore still listed per user (the add-on's activity needs them, with their times) and
+subtracted from the report's count of that day, so a webinar is never also a meeting.
+
+Zoom serves the report only for days within the last six months; a window reaching further back
+fails with a message saying so.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Collection, Iterator
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from zoom_sam.activity.occurrences import MEETING_HOSTED, WEBINAR_HOSTED
+from zoom_sam.activity.progress import SweepProgress
+from zoom_sam.activity.store import ActivityWriter
+from zoom_sam.activity.window import Window
+from zoom_sam.warehouse.schema import activity_event
+from zoom_sam.zoom.errors import ZoomApiError
+
+log = logging.getLogger(__name__)
+
+SOURCE = "host_report"
+REPORT_SCOPE = "report:read:list_users:admin"
+DAYS_IN_FLIGHT = 8  # enough to keep the Heavy limit busy at Zoom's latency; each day's hosts are held until landed
+
+
+class HostReportUnavailable(RuntimeError):
+    """The report cannot serve this window (scope not granted, or days beyond six months)."""
+
+
+def days_of(window: Window) -> Iterator[date]:
+    day = window.start.date()
+    while datetime.combine(day, time(), tzinfo=timezone.utc) < window.end:
+        yield day
+        day += timedelta(days=1)
+
+
+def webinars_by_day(conn: Connection, alias: str, window: Window) -> tuple[Counter, dict[str, datetime]]:
+    """Webinars hosted in the window, per (user, day), and each user's latest one (already landed)."""
+    per_day: Counter = Counter()
+    latest: dict[str, datetime] = {}
+    rows = conn.execute(
+        sa.select(activity_event.c.user_id, activity_event.c.occurred_at).where(
+            activity_event.c.profile_alias == alias,
+            activity_event.c.event_type == WEBINAR_HOSTED,
+            activity_event.c.occurred_at >= window.start,
+            activity_event.c.occurred_at < window.end,
+        )
+    )
+    for user_id, occurred_at in rows:
+        per_day[(user_id, occurred_at.date())] += 1
+        latest[user_id] = max(occurred_at, latest.get(user_id, occurred_at))
+    return per_day, latest
+
+
+def land_host_report(
+    client: Any,
+    writer: ActivityWriter,
+    window: Window,
+    holders: Collection[str],
+    webinars: Counter,
+    *,
+    alias: str,
+) -> tuple[dict[str, Any], dict[str, datetime]]:
+    """Read the report for every day of the window (days concurrently) and land the holders' meetings.
+
+    Returns (counts, latest hosting day per user). Hosts that hold no subscription are skipped.
+    """
+    if not client.has_scope(REPORT_SCOPE):
+        raise HostReportUnavailable(
+            f"activity_source host_report needs the scope {REPORT_SCOPE}, which the Zoom app was not granted; "
+            "grant it or use activity_source per_user")
+    pulled_at = datetime.now(timezone.utc)
+    days = list(days_of(window))
+    progress = SweepProgress(log, client, total=len(days), category="Heavy", label="report days")
+    counts = {"report_days": len(days), "report_hosts": 0, "report_meetings": 0, "report_non_holders": 0}
+    latest: dict[str, datetime] = {}
+
+    def read_day(day: date) -> tuple[list[tuple[str, int, int]], int]:
+        hosts, others = [], 0
+        for host in client.report_users(type="active", from_=day, to=day):
+            if host.get("id") in holders:
+                hosts.append((host["id"], int(host.get("meetings") or 0), int(host.get("meeting_minutes") or 0)))
+            else:
+                others += 1
+        return hosts, others
+
+    results = client.map_concurrent(read_day, days, max_in_flight=DAYS_IN_FLIGHT)
+    try:
+        for day, read in results:
+            if isinstance(read, ZoomApiError) and read.status == 400 and read.code == 300:
+                raise HostReportUnavailable(
+                    f"the active-hosts report refused day {day.isoformat()} ({read.message}); Zoom serves it only "
+                    "for the last six months: move the window (analyze_activity_from) or use activity_source "
+                    "per_user") from None
+            if isinstance(read, Exception):
+                raise read
+            hosts, others = read
+            counts["report_non_holders"] += others
+            counts["report_hosts"] += len(hosts)
+            midnight = datetime.combine(day, time(), tzinfo=timezone.utc)
+            for user_id, reported, minutes in hosts:
+                meetings = reported - webinars[(user_id, day)]
+                if meetings <= 0:
+                    continue
+                counts["report_meetings"] += meetings
+                latest[user_id] = max(midnight, latest.get(user_id, midnight))
+                writer.add(user_id, [_row(alias, user_id, day, n, midnight, max(0, minutes) // meetings, pulled_at)
+                                     for n in range(1, meetings + 1)], [], [])
+            progress.step()
+    finally:
+        results.close()
+        writer.flush()
+        progress.finish()
+    return counts, latest
+
+
+def _row(alias: str, user_id: str, day: date, n: int, midnight: datetime, minutes: int,
+         pulled_at: datetime) -> dict[str, Any]:
+    return {"profile_alias": alias, "event_type": MEETING_HOSTED, "event_id": f"report:{user_id}:{day.isoformat()}:{n}",
+            "user_id": user_id, "meeting_id": None, "occurred_at": midnight, "duration_minutes": minutes,
+            "source": SOURCE, "pulled_at": pulled_at}

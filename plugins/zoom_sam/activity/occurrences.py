@@ -1,0 +1,97 @@
+"""Zoom listing items -> warehouse rows: pure functions, the client-side half of the window rule.
+
+A meeting or webinar instance counts as hosting when it *started* inside the run's window (which
+ends at the as-of). The filter is applied here whatever the server did with ``from``/``to``: a
+server that ignores them, a timezone that shifts them, or a meeting that started after the as-of
+(the sweep runs later than its as-of) must never become activity. Scheduled instances that
+start at or after the as-of are upcoming events instead: they protect a user at reclaim time and
+never count as activity.
+
+The natural key is Zoom's ``uuid`` (one per hosted instance, also for each occurrence of a
+recurring meeting), so a re-pull upserts the same row.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from zoom_sam.activity.window import Window
+
+MEETING_HOSTED = "meeting_hosted"
+WEBINAR_HOSTED = "webinar_hosted"
+UPCOMING_MEETING = "meeting"
+UPCOMING_WEBINAR = "webinar"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Zoom's ``2026-11-20T10:00:00Z`` as an aware datetime; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+@dataclass
+class HolderRows:
+    """One holder's listing items, sorted into rows and counts of what was dropped."""
+
+    hosted: list[dict[str, Any]] = field(default_factory=list)
+    upcoming: list[dict[str, Any]] = field(default_factory=list)
+    outside: int = 0    # started outside the window (before it, or after the as-of but not upcoming)
+    undated: int = 0    # no usable start_time or uuid (recurring meetings without a fixed time)
+
+
+def sort_items(
+    items: Iterable[Mapping[str, Any]],
+    *,
+    alias: str,
+    user_id: str,
+    webinar: bool,
+    window: Window,
+    source: str,
+    pulled_at: datetime,
+    hosted: bool = True,
+    upcoming: bool = False,
+    into: HolderRows | None = None,
+) -> HolderRows:
+    """Sort one listing's items into hosted rows, upcoming rows, or dropped.
+
+    ``hosted``: items that started in the window are hosting (a listing of past instances).
+    ``upcoming``: items starting at or after the window end (the as-of) are upcoming events (a
+    listing of scheduled instances). Anything else the listing returned is counted and dropped.
+    """
+    out = into if into is not None else HolderRows()
+    for item in items:
+        start = parse_time(item.get("start_time"))
+        uuid = item.get("uuid")
+        if start is None or not uuid:
+            out.undated += 1
+            continue
+        meeting_id = str(item["id"]) if item.get("id") is not None else None
+        if hosted and window.contains(start):
+            out.hosted.append({
+                "profile_alias": alias, "event_type": WEBINAR_HOSTED if webinar else MEETING_HOSTED,
+                "event_id": str(uuid), "user_id": user_id, "meeting_id": meeting_id, "occurred_at": start,
+                "duration_minutes": _minutes(item.get("duration")), "source": source, "pulled_at": pulled_at,
+            })
+        elif upcoming and start >= window.end:
+            out.upcoming.append({
+                "profile_alias": alias, "event_type": UPCOMING_WEBINAR if webinar else UPCOMING_MEETING,
+                "event_id": str(uuid), "user_id": user_id, "meeting_id": meeting_id, "start_time": start,
+                "pulled_at": pulled_at,
+            })
+        else:
+            out.outside += 1
+    return out
+
+
+def _minutes(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,198 @@
+"""The per-holder sweep: every holder's window read concurrently, at the account's rate limit.
+
+Per holder, in one pass over the whole window (never one call per day):
+
+* ``GET /users/{id}/meetings?type=previous_meetings&from&to`` -> hosted meetings (per_user source);
+* ``GET /users/{id}/webinars`` (webinar add-on holders only; the listing shows past and upcoming
+  webinars) -> hosted webinars and upcoming webinars;
+* ``GET /users/{id}/meetings?type=upcoming`` only for holders who may become removal candidates
+  (no hosting known within ``idle_days`` before the as-of, the profile's shortest reclamation
+  threshold): a user who hosted recently cannot be a candidate, so reading their upcoming
+  meetings would buy nothing. Upcoming events are read only by runs that advance the coverage
+  (the newest view of Zoom); a backfill re-pull of an old interval leaves them alone.
+
+Calls go through ``client.map_concurrent``: a bounded number in flight, all under the client's
+per-account limiter, so a large account is bound by Zoom's limit and not by latency.
+
+Per-holder answers that are facts about the user, not failures of the sweep, are recorded and
+the sweep goes on: the user was deleted in Zoom since the download (404 / 1001), hosting is not
+allowed for the user (3161), or the webinar add-on was removed since the download (400 / 200).
+Anything else (auth, rate limit exhausted, persistent 5xx) stops the sweep and fails the task:
+what landed stays (idempotent), coverage does not advance, the retry reads everything again.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from zoom_sam.activity.holders import Holder
+from zoom_sam.activity.occurrences import UPCOMING_MEETING, UPCOMING_WEBINAR, HolderRows, sort_items
+from zoom_sam.activity.progress import SweepProgress
+from zoom_sam.activity.store import ActivityWriter
+from zoom_sam.activity.window import Window
+from zoom_sam.zoom.errors import ZoomApiError, ZoomNotFound
+
+log = logging.getLogger(__name__)
+
+HOSTING_NOT_ALLOWED = 3161     # list meetings: "hosting and scheduling not allowed for your user"
+WEBINAR_PLAN_MISSING = 200     # list webinars without the Webinar add-on (HTTP 400)
+QUERY_PADDING = timedelta(days=1)  # from/to are dates in the account's timezone: pad, then filter
+GONE_SAMPLE = 50                   # user ids of deleted holders kept in job_result
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """What to read for every holder of one sweep."""
+
+    alias: str
+    window: Window
+    source: str                  # written to activity_event.source
+    meetings: bool = True        # list hosted meetings (False: the host report gave them)
+    webinars: bool = True        # list webinars of webinar add-on holders
+    upcoming: bool = False       # record upcoming webinars from that listing (a run advancing coverage)
+    idle_days: int | None = None  # with ``upcoming``: read upcoming meetings of holders idle this long
+
+
+@dataclass
+class HolderRead:
+    """What one holder's calls returned."""
+
+    rows: HolderRows = field(default_factory=HolderRows)
+    upcoming_read: list[str] = field(default_factory=list)
+    gone: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SweepCounts:
+    holders: int = 0
+    done: int = 0
+    meeting_events: int = 0
+    webinar_events: int = 0
+    upcoming: int = 0
+    upcoming_checks: int = 0
+    outside_window: int = 0
+    undated: int = 0
+    gone: list[str] = field(default_factory=list)
+    gone_count: int = 0
+    hosting_not_allowed: int = 0
+    webinar_plan_missing: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "holders": self.holders, "holders_done": self.done, "meeting_events": self.meeting_events,
+            "webinar_events": self.webinar_events, "upcoming_events": self.upcoming,
+            "upcoming_checks": self.upcoming_checks, "dropped_outside_window": self.outside_window,
+            "dropped_undated": self.undated, "holders_not_found": self.gone_count,
+            "holders_not_found_ids": self.gone[:GONE_SAMPLE], "hosting_not_allowed": self.hosting_not_allowed,
+            "webinar_plan_missing": self.webinar_plan_missing,
+        }
+
+
+def read_holder(client: Any, plan: SweepPlan, holder: Holder, pulled_at: datetime,
+                known_hosting: datetime | None = None) -> HolderRead:
+    """Every call of one holder (runs on a worker thread); see the module docstring."""
+    window = plan.window
+    out = HolderRead()
+    common = {"alias": plan.alias, "user_id": holder.user_id, "window": window, "source": plan.source,
+              "pulled_at": pulled_at, "into": out.rows}
+    try:
+        if plan.meetings:
+            try:
+                items = client.list_meetings(holder.user_id, type="previous_meetings",
+                                             from_=(window.start - QUERY_PADDING).date(),
+                                             to=(window.end + QUERY_PADDING).date())
+                sort_items(items, webinar=False, **common)
+            except ZoomApiError as exc:
+                if isinstance(exc, ZoomNotFound) or exc.code != HOSTING_NOT_ALLOWED:
+                    raise
+                out.notes.append("hosting_not_allowed")
+        if plan.webinars and holder.webinar:
+            try:
+                sort_items(client.list_webinars(holder.user_id, type="scheduled"), webinar=True,
+                           upcoming=plan.upcoming, **common)
+                if plan.upcoming:
+                    out.upcoming_read.append(UPCOMING_WEBINAR)
+            except ZoomApiError as exc:
+                if isinstance(exc, ZoomNotFound) or (exc.status, exc.code) != (400, WEBINAR_PLAN_MISSING):
+                    raise
+                out.notes.append("webinar_plan_missing")
+        if _may_become_candidate(plan, holder, out.rows, known_hosting):
+            sort_items(client.list_meetings(holder.user_id, type="upcoming"), webinar=False, hosted=False,
+                       upcoming=True, **common)
+            out.upcoming_read.append(UPCOMING_MEETING)
+    except ZoomNotFound:
+        out.gone = True
+    return out
+
+
+def _may_become_candidate(plan: SweepPlan, holder: Holder, read: HolderRows, known: datetime | None) -> bool:
+    """No hosting known within ``idle_days`` before the as-of (nor in this window)."""
+    if not plan.upcoming or plan.idle_days is None:
+        return False
+    since = plan.window.end - timedelta(days=plan.idle_days)
+    latest = [t for t in (holder.last_activity, known) if t is not None]
+    latest += [row["occurred_at"] for row in read.hosted]
+    return not latest or max(latest) < since
+
+
+def sweep(
+    client: Any,
+    engine: Engine,
+    holders: Sequence[Holder],
+    plan: SweepPlan,
+    *,
+    known_hosting: Mapping[str, datetime] | None = None,
+    max_in_flight: int | None = None,
+    batch_holders: int = 500,
+) -> SweepCounts:
+    """Read and land every holder's window; returns the counts (raises on a failure, see above).
+
+    ``known_hosting`` maps user ids to hosting already known for this window from elsewhere (the
+    host report), for the candidate test.
+    """
+    counts = SweepCounts(holders=len(holders))
+    writer = ActivityWriter(engine, plan.alias, batch_holders=batch_holders)
+    progress = SweepProgress(log, client, total=len(holders), category="Medium")
+    pulled_at = datetime.now(timezone.utc)
+    known = known_hosting or {}
+    log.info("sweeping %d holders (%d with the webinar add-on) over the %s", len(holders),
+             sum(h.webinar for h in holders), plan.window.describe())
+    results = client.map_concurrent(lambda h: read_holder(client, plan, h, pulled_at, known.get(h.user_id)),
+                                    holders, max_in_flight=max_in_flight)
+    try:
+        for holder, read in results:
+            if isinstance(read, Exception):
+                raise read
+            _count(counts, holder, read)
+            writer.add(holder.user_id, read.rows.hosted, read.rows.upcoming, read.upcoming_read)
+            progress.step()
+    finally:
+        results.close()  # stops submitting; lets the calls in flight finish
+        writer.flush()   # what completed lands, also when the sweep failed
+        progress.finish()
+    return counts
+
+
+def _count(counts: SweepCounts, holder: Holder, read: HolderRead) -> None:
+    counts.done += 1
+    hosted = read.rows.hosted
+    webinars = sum(1 for row in hosted if row["event_type"] == "webinar_hosted")
+    counts.webinar_events += webinars
+    counts.meeting_events += len(hosted) - webinars
+    counts.upcoming += len(read.rows.upcoming)
+    counts.upcoming_checks += UPCOMING_MEETING in read.upcoming_read
+    counts.outside_window += read.rows.outside
+    counts.undated += read.rows.undated
+    if read.gone:
+        counts.gone_count += 1
+        if len(counts.gone) < GONE_SAMPLE:
+            counts.gone.append(holder.user_id)
+        log.info("holder %s no longer exists in Zoom (404 / 1001): recorded, sweep goes on", holder.user_id)
+    counts.hosting_not_allowed += "hosting_not_allowed" in read.notes
+    counts.webinar_plan_missing += "webinar_plan_missing" in read.notes

@@ -1,0 +1,107 @@
+"""pull_activity in the DAG: ``sweep_activity`` (mapped over shards) then ``pull_activity``.
+
+``sweep_activity`` is mapped over the profile's ``activity_shards`` (dynamic task mapping over
+chunks of holders, never one task per user): each shard reads its own holders (a stable hash of
+the user id) at its share of the account's rate limit, so the shards together stay inside Zoom's
+per-account limit on whichever workers they run. ``pull_activity`` runs once every shard
+succeeded and is the only task that advances the activity coverage; a failed shard stops it, so
+coverage never claims a window some holder did not complete.
+
+In the DAG factory these are two lines of ``PIPELINE``, between ``download_subscriptions`` and
+``reconcile``, both when ``download_activity`` is true::
+
+    Step("sweep_activity", sweep_activity_tasks, when=lambda p: p.download_activity),
+    Step("pull_activity", PullActivityOperator, when=lambda p: p.download_activity),
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from zoom_sam.operators.base import ProfileOperator, ProfileRun
+
+SWEEP_TASK_ID = "sweep_activity"
+
+
+class SweepActivityOperator(ProfileOperator):
+    """One shard of the activity sweep.
+
+    :param shard: this task's shard (the mapped argument).
+    :param shards: how many shards the sweep has (the profile's ``activity_shards`` at parse time).
+    """
+
+    ui_color = "#e3f4ea"
+
+    def __init__(self, *, shard: int = 0, shards: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.shard = shard
+        self.shards = shards
+
+    def run(self, run: ProfileRun) -> dict[str, Any]:
+        from zoom_sam.activity.holders import rate_share
+        from zoom_sam.activity.pull import pull_shard
+        from zoom_sam.hooks.zoom import ZoomHook
+        from zoom_sam.licensing import DEFAULT_THRESHOLD_DAYS
+        from zoom_sam.profile_rows import first_as_of
+        from zoom_sam.profiles import activity_start
+
+        profile = run.profile
+        hook = ZoomHook(profile.zoom_conn_id)
+        if self.shards > 1:
+            share = rate_share(hook.get_config().limits, self.shards)
+            hook = ZoomHook(profile.zoom_conn_id, config_overrides={"rate_limits": share})
+        client = hook.get_conn()
+        with run.engine.connect() as conn:
+            first = first_as_of(conn, profile.alias) or run.as_of
+        try:
+            result = pull_shard(
+                client, run.engine, alias=profile.alias, as_of=run.as_of,
+                interval_start=_utc(run.context.get("data_interval_start")),
+                history_start=activity_start(profile, first), source=profile.activity_source,
+                shard=self.shard, shards=self.shards,
+                # holders idle this long may become candidates: their upcoming meetings are read
+                idle_days=min([r.last_activity_threshold_days for r in profile.rules] + [DEFAULT_THRESHOLD_DAYS]),
+            )
+        finally:
+            run.job.api = client.stats()
+            client.close()
+        run.job.counts.update(result["counts"], shard=self.shard, shards=self.shards,
+                              window_kind=result["window_kind"], window_start=result["window_start"],
+                              window_end=result["window_end"])
+        return result
+
+
+def sweep_activity_tasks(*, task_id: str, profile_path: str, profile_alias: str):
+    """The mapped sweep: one task instance per shard of the profile's ``activity_shards``."""
+    from zoom_sam.profiles import load_profile
+
+    shards = load_profile(profile_path).activity_shards
+    return SweepActivityOperator.partial(
+        task_id=task_id, profile_path=profile_path, profile_alias=profile_alias, shards=shards,
+        map_index_template="shard {{ task.shard + 1 }} of {{ task.shards }}",
+    ).expand(shard=list(range(shards)))
+
+
+class PullActivityOperator(ProfileOperator):
+    """After every shard succeeded: advance the coverage, apply the retention, sum up the sweep."""
+
+    def run(self, run: ProfileRun) -> dict[str, Any]:
+        from zoom_sam.activity.pull import complete_pull
+
+        results = run.context["ti"].xcom_pull(task_ids=SWEEP_TASK_ID)
+        if isinstance(results, dict):  # a single mapped instance comes back unwrapped
+            results = [results]
+        summary = complete_pull(run.engine, [r for r in results or () if r], alias=run.profile.alias,
+                                as_of=run.as_of, run_id=run.run_id,
+                                retention_days=run.profile.activity_retention_days)
+        run.job.counts.update(summary["counts"], **{k: v for k, v in summary.items() if k not in ("counts", "api")})
+        run.job.api = summary["api"]
+        return {k: v for k, v in summary.items() if k != "counts"} | {
+            "holders": summary["counts"].get("holders", 0),
+            "events": summary["counts"].get("meeting_events", 0) + summary["counts"].get("webinar_events", 0),
+            "holders_not_found": summary["counts"].get("holders_not_found", 0),
+        }
+
+
+def _utc(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(value.timestamp(), tz=timezone.utc) if value is not None else None
