@@ -1,37 +1,10 @@
 """Fixtures for ZoomHook tests: a sandbox and an AIRFLOW_CONN_<ID> env connection pointing at it."""
 from __future__ import annotations
 
-from contextlib import ExitStack
-from datetime import datetime, timezone
-
 import pytest
 
-from zoom_sam.zoom.auth import clear_token_cache
-from zoom_sam.zoom.ratelimit import reset_limiters
-
-ANCHOR = datetime(2026, 11, 28, tzinfo=timezone.utc)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state():
-    clear_token_cache()
-    reset_limiters()
-    yield
-    clear_token_cache()
-    reset_limiters()
-
-
-@pytest.fixture
-def make_sandbox():
-    from zoom_sam.sandbox import AccountConfig, SandboxConfig, SandboxServer
-
-    with ExitStack() as stack:
-        def make(**account_kw):
-            account_kw.setdefault("users", 60)
-            cfg = SandboxConfig(accounts=[AccountConfig(**account_kw)], anchor=ANCHOR)
-            return stack.enter_context(SandboxServer(cfg, port=0))
-
-        yield make
+from tests.support.sandbox import make_sandbox  # noqa: F401  (fixture)
+from tests.support.zoom_state import fresh_zoom_state  # noqa: F401  (autouse fixture)
 
 
 @pytest.fixture

@@ -140,7 +140,7 @@ def test_refresh_token_connection_uses_file_store_under_airflow_home(make_sandbo
 
     from airflow.sdk.crypto import get_fernet
     from zoom_sam.zoom.auth import MemoryRefreshTokenStore, exchange_authorization_code
-    from zoom_helpers_hooks import authorize_code
+    from tests.support.sandbox import authorization_code
 
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
     monkeypatch.setenv("AIRFLOW__CORE__FERNET_KEY", Fernet.generate_key().decode())
@@ -149,7 +149,7 @@ def test_refresh_token_connection_uses_file_store_under_airflow_home(make_sandbo
         sb = make_sandbox()
         c = json.loads(sb.connection_json())
         seed = MemoryRefreshTokenStore()
-        exchange_authorization_code(code=authorize_code(sb), redirect_uri="http://127.0.0.1:1/cb",
+        exchange_authorization_code(code=authorization_code(sb, "http://127.0.0.1:1/cb"), redirect_uri="http://127.0.0.1:1/cb",
                                     client_id=c["login"], client_secret=c["password"], store=seed, key="k",
                                     oauth_url=sb.oauth_url)
         seed_rt = seed.load("k").refresh_token

@@ -1,11 +1,18 @@
 """Sandbox fixtures: a small synthetic Zoom account at a fixed anchor, and Zoom's truth read from it."""
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime, timezone
 
 import pytest
 
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
 from zoom_sam.sandbox import AccountConfig, SandboxConfig, SandboxServer
+from zoom_sam.zoom.auth import authorize_url
 
 ANCHOR = datetime(2026, 11, 28, tzinfo=timezone.utc)
 # A generous limit on both sides (sandbox and client): tests are about correctness, and the
@@ -20,6 +27,21 @@ def sandbox():
         yield sb
 
 
+@pytest.fixture
+def make_sandbox():
+    """``make_sandbox(users=..., scopes=..., rate_limits=..., latency_ms=..., retry_after=...)``:
+    sandboxes built to a test's needs, all stopped when it ends."""
+    with ExitStack() as stack:
+        def make(*, latency_ms: float = 0, retry_after: str = "iso", token_ttl_s: int = 3600,
+                 anchor=ANCHOR, **account_kw):
+            account_kw.setdefault("users", 120)
+            config = SandboxConfig(accounts=[AccountConfig(**account_kw)], anchor=anchor, latency_ms=latency_ms,
+                                   token_ttl_s=token_ttl_s, retry_after=retry_after)
+            return stack.enter_context(SandboxServer(config, port=0))
+
+        yield make
+
+
 def connection_json(sandbox, **extra) -> str:
     """The sandbox's Zoom connection with the test limits, small pages and quick retries."""
     return sandbox.connection_json(rate_limits=FAST_LIMITS, page_size=50, backoff_base=0.01, max_retries=1, **extra)
@@ -29,3 +51,14 @@ def expected_seats(sandbox) -> set[str]:
     """Who holds the Licensed seat in Zoom (pending invitations keyed by email)."""
     return {u.get("id") or u["email"].lower() for u in sandbox.account().users()
             if u["type"] == 2 and u["status"] in ("active", "pending")}
+
+
+def authorization_code(sandbox, redirect_uri: str, state: str = "xyz") -> str:
+    """An admin consents in the sandbox: the code its redirect carries back to ``redirect_uri``."""
+    client_id = json.loads(sandbox.connection_json())["login"]
+    resp = requests.get(authorize_url(client_id, redirect_uri, state=state, base=sandbox.authorize_url),
+                        allow_redirects=False, timeout=5)
+    assert resp.status_code == 302
+    query = parse_qs(urlsplit(resp.headers["Location"]).query)
+    assert query["state"] == [state]
+    return query["code"][0]

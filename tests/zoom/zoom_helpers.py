@@ -5,12 +5,11 @@ import json
 import re
 from datetime import datetime, timezone
 
-from urllib.parse import parse_qs, urlsplit
 
-import requests
 
-from zoom_sam.zoom.auth import authorize_url
 from zoom_sam.zoom.client import ZoomConfig
+
+from tests.support.sandbox import authorization_code
 
 ANCHOR = datetime(2026, 11, 28, tzinfo=timezone.utc)
 REDIRECT = "http://127.0.0.1:1/zoom/oauth/callback"
@@ -40,11 +39,4 @@ def token_records(sb):
 
 
 def _authorize(sb) -> str:
-    """The admin consents: the sandbox redirects to our callback with a code."""
-    c = conn_of(sb)
-    url = authorize_url(c["login"], REDIRECT, state="xyz", base=sb.authorize_url)
-    resp = requests.get(url, allow_redirects=False, timeout=5)
-    assert resp.status_code == 302
-    q = parse_qs(urlsplit(resp.headers["Location"]).query)
-    assert q["state"] == ["xyz"]
-    return q["code"][0]
+    return authorization_code(sb, REDIRECT)
