@@ -28,6 +28,7 @@ from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, chain, get_pars
 
 from zoom_sam.operators.activity import PullActivityOperator, sweep_activity_tasks
 from zoom_sam.operators.download_subscriptions import DownloadSubscriptionsOperator
+from zoom_sam.operators.reclaim import APPROVE_TASK_ID, ReclaimApprovalOperator, ReclaimOperator, needs_approval
 from zoom_sam.operators.reconcile import ReconcileOperator
 from zoom_sam.operators.validate_profile import ValidateProfileOperator
 from zoom_sam.profiles import LoadedProfile, Profile, ProfileError, load_profiles
@@ -54,6 +55,8 @@ PIPELINE: tuple[Step, ...] = (
     Step("sweep_activity", sweep_activity_tasks, when=lambda profile: profile.download_activity),
     Step("pull_activity", PullActivityOperator, when=lambda profile: profile.download_activity),
     Step("reconcile", ReconcileOperator),
+    Step(APPROVE_TASK_ID, ReclaimApprovalOperator, when=needs_approval),
+    Step("reclaim", ReclaimOperator, when=lambda profile: profile.reclaim_subscriptions),
 )
 
 

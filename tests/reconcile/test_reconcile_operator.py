@@ -48,7 +48,7 @@ def test_the_task_reconciles_as_of_the_interval_end_and_announces_the_position(t
     account.seat("idle")
     account.entitled("zoom_meetings_licensed", 2, "149.90")  # as download_subscriptions writes them
     outlet_events = OutletEventAccessors()
-    context = {"data_interval_end": as_of, "run_id": "scheduled__2026-11-28", "ti": SimpleNamespace(try_number=1),
+    context = {"data_interval_end": as_of, "run_id": "scheduled__2026-11-28", "ti": SimpleNamespace(try_number=1, map_index=-1),
                "outlet_events": outlet_events}
 
     summary = ReconcileOperator(task_id="reconcile", profile_path=str(path), profile_alias="acme").execute(context)

@@ -77,9 +77,11 @@ def test_actual_savings_count_reclaims_of_the_year_up_to_the_as_of(account, ware
     account.seat("still")
     account.entitled(SEAT, 10, "100.00")
     with warehouse.engine.begin() as conn:
-        for user, closed in (("jan", datetime(2026, 1, 1, tzinfo=timezone.utc)),
+        # Dated by the as-of of the run that reclaimed them: the run ending 1 January belongs to
+        # the year before.
+        for user, closed in (("jan", datetime(2026, 1, 2, tzinfo=timezone.utc)),
                              ("nov", AS_OF - DAY),
-                             ("last_year", datetime(2025, 12, 31, 23, tzinfo=timezone.utc)),
+                             ("last_year", datetime(2026, 1, 1, tzinfo=timezone.utc)),
                              ("after", AS_OF + DAY / 24)):
             conn.execute(removal_candidate.insert().values(
                 profile_alias="acme", user_id=user, identifier="user_type:2", email=f"{user}@example.com",

@@ -8,8 +8,10 @@
 -- Excluded subscriptions are left out of every cost figure (DESIGN.md), so the cost basis is
 -- assigned - excluded. A model without an entitlement has purchased 0 and no unit cost; its cost
 -- figures are 0 because the cost is unknown, not because it is free.
--- actual_savings: closed_complete candidates closed in the year up to the as-of (year_start is
--- 1 January of the year the run's interval belongs to).
+-- actual_savings: closed_complete candidates reclaimed by the runs of the year up to this as-of
+-- (year_start is 1 January of the year the run's interval belongs to). A reclaim is dated by the
+-- as-of of its run (evaluated_as_of), not by the wall clock, so a re-run or backfill of an old
+-- interval reports the same figure.
 -- The last-activity distribution counts non-excluded subscriptions by days since last activity
 -- (since_N = as-of minus N days; exactly 30 days ago falls in 30-60) or never.
 WITH held AS (
@@ -40,7 +42,7 @@ reclaimed AS (
     SELECT software_model, count(*) AS reclaimed
     FROM removal_candidate
     WHERE profile_alias = :profile_alias AND state = 'closed_complete'
-      AND closed_at >= :year_start AND closed_at < :as_of
+      AND evaluated_as_of > :year_start AND evaluated_as_of <= :as_of
     GROUP BY software_model
 ),
 positioned AS (

@@ -1,0 +1,134 @@
+"""The vocabulary of reclaim: candidates as the run sees them, the actions it can take, outcomes.
+
+Kept apart from the code that talks to Zoom or the warehouse so that planning, guards and the
+reports work on plain values and can be tested without either.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from zoom_sam.licensing import SEAT_IDENTIFIER
+
+# Candidate states a reclaim run moves candidates to (DESIGN.md, "Removal candidate states").
+CLOSED_COMPLETE = "closed_complete"
+CLOSED_SKIPPED = "closed_skipped"
+CLOSED_CANCELED = "closed_canceled"
+ATTENTION_REQUIRED = "attention_required"
+
+MODES = ("dry_run", "approval", "automatic")
+
+# Add-ons zoom-sam knows how to remove: PATCH /users/{id}/settings {"feature": {<flag>: false}}.
+# Other paid flags (Zoom Events, Phone, ...) are left alone: Zoom documents no safe removal for
+# them that this project has verified.
+REMOVABLE_ADDONS = ("webinar", "large_meeting")
+
+# reclaim_action.action values.
+DOWNGRADE = "downgrade_to_basic"
+DISASSOCIATE = "disassociate_invitation"
+
+
+def remove_action(flag: str) -> str:
+    return f"remove_{flag}"
+
+
+# reclaim_action.status values.
+PLANNED = "planned"          # dry run: what a real run would call
+REQUESTED = "requested"      # intent committed, outcome not (yet) known
+SUCCEEDED = "succeeded"      # Zoom applied it (2xx, or the state read after an unknown outcome)
+REFUSED = "refused"          # Zoom answered with an error code
+NOT_FOUND = "not_found"      # 404 / 1001: the user is gone
+UNCERTAIN = "uncertain"      # unknown, and no read with the granted scopes can tell yet
+NOT_APPLIED = "not_applied"  # outcome was unknown; a state read showed Zoom had not applied it
+UNRESOLVED = (REQUESTED, UNCERTAIN)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One open removal candidate with what reclaim needs to judge and report it."""
+
+    candidate_id: int
+    user_id: str
+    identifier: str
+    email: str
+    software_model: str
+    state: str
+    reason: str
+    evidence: dict[str, Any]
+    evaluated_as_of: datetime
+    user_status: str | None = None
+    dept: str | None = None
+    role_id: str | None = None
+    group_ids: tuple[str, ...] = ()
+    subscription_excluded: bool = False
+    subscription_exclusion_rule: str | None = None
+    unit_cost: Decimal | None = None
+    currency: str | None = None
+
+    @property
+    def is_seat(self) -> bool:
+        return self.identifier == SEAT_IDENTIFIER
+
+    @property
+    def addon(self) -> str | None:
+        """The add-on flag (``webinar``...) this subscription is, None for the seat or unknown ones."""
+        flag = self.identifier.split(":", 1)[0]
+        return flag if flag in REMOVABLE_ADDONS else None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.user_status == "pending"
+
+    @property
+    def saving(self) -> Decimal:
+        return self.unit_cost if self.unit_cost is not None else Decimal(0)
+
+    def user_attributes(self) -> dict[str, Any]:
+        """The user as the exclusion rules of ``zoom_sam.licensing`` read it."""
+        return {
+            "id": self.user_id,
+            "email": self.email,
+            "dept": self.dept,
+            "role_id": self.role_id,
+            "group_ids": list(self.group_ids),
+            "status": self.user_status,
+        }
+
+
+@dataclass(frozen=True)
+class Action:
+    """One write to Zoom on behalf of a candidate."""
+
+    candidate_id: int
+    name: str
+    user_id: str
+    flag: str | None = None  # the add-on flag for remove_* actions
+
+    @property
+    def call(self) -> str:
+        """The request, as a person reads it in the report and the audit trail."""
+        if self.name == DOWNGRADE:
+            return f'PATCH /users/{self.user_id} {{"type": 1}}'
+        if self.name == DISASSOCIATE:
+            return f"DELETE /users/{self.user_id}?action=disassociate"
+        return f'PATCH /users/{self.user_id}/settings {{"feature": {{"{self.flag}": false}}}}'
+
+
+@dataclass
+class Result:
+    """What happened to one candidate in this run (or, in a dry run, what would have)."""
+
+    candidate: Candidate
+    state: str | None            # the state it moved to; None: stays open
+    detail: str                  # why, in words; also the close_reason
+    actions: list[Action] = field(default_factory=list)
+    confirmation: str | None = None
+    # Left open because a write still needs its confirming read after the run ("confirm") or its
+    # outcome is unknown ("uncertain": the next attempt reads the state before anything else).
+    awaiting: str | None = None
+
+    @property
+    def reclaimed(self) -> bool:
+        return self.state == CLOSED_COMPLETE

@@ -1,0 +1,61 @@
+"""The writes that reclaim one user's subscriptions, in the order Zoom needs them.
+
+* a webinar or large-meeting add-on: ``PATCH /users/{id}/settings {"feature": {<flag>: false}}``;
+* the seat: first every removable add-on the user still holds (Zoom may refuse or silently drop
+  add-ons on a downgrade, so they go first and are confirmed gone), then
+  ``PATCH /users/{id} {"type": 1}``;
+* the seat of a pending invitation: ``DELETE /users/{email}?action=disassociate``.
+
+Add-on removals that the seat needs but that are not candidates of their own are journalled
+under the seat's candidate.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from zoom_sam.licensing import threshold_for
+from zoom_sam.reclaim.model import DISASSOCIATE, DOWNGRADE, REMOVABLE_ADDONS, Action, Candidate, remove_action
+
+
+def final_action(cand: Candidate) -> Action:
+    """The write whose success reclaims ``cand`` (the last one of its steps)."""
+    if cand.is_seat:
+        return Action(cand.candidate_id, DISASSOCIATE if cand.is_pending else DOWNGRADE, cand.user_id)
+    return Action(cand.candidate_id, remove_action(cand.addon), cand.user_id, cand.addon)
+
+
+def plan_user(go: Sequence[Candidate], held_addons: Sequence[str]) -> list[tuple[Candidate, Action]]:
+    """Ordered (candidate, action) steps for one user's candidates that passed the re-check."""
+    addons = [c for c in go if c.addon]
+    steps = [(c, final_action(c)) for c in addons]
+    seat = next((c for c in go if c.is_seat), None)
+    if seat is not None:
+        if not seat.is_pending:
+            covered = {c.addon for c in addons}
+            steps += [
+                (seat, Action(seat.candidate_id, remove_action(flag), seat.user_id, flag))
+                for flag in REMOVABLE_ADDONS
+                if flag in held_addons and flag not in covered
+            ]
+        steps.append((seat, final_action(seat)))
+    return steps
+
+
+def action_named(cand: Candidate, name: str) -> Action:
+    """The action a journal row names, rebuilt for ``cand``."""
+    if name in (DOWNGRADE, DISASSOCIATE):
+        return Action(cand.candidate_id, name, cand.user_id)
+    flag = name.removeprefix("remove_")
+    return Action(cand.candidate_id, name, cand.user_id, flag)
+
+
+def would_write(cand: Candidate, rules: Sequence[Any]) -> bool:
+    """Whether reclaiming ``cand`` involves a write at all, judged from the warehouse alone.
+
+    Pending invitations are only removed when their rule opts in, and only the seat and the
+    removable add-ons have a write; the guards count just the candidates that would be written.
+    """
+    if cand.is_seat:
+        return not cand.is_pending or threshold_for(cand.software_model, rules).disassociate_pending_invitations
+    return cand.addon is not None

@@ -1,0 +1,83 @@
+"""Which candidates a reclaim run may touch, with the exclusion rules applied again.
+
+Exclusions are re-applied at reclaim time, from the profile as it is now, because a SAM manager
+who adds ``svc-*@example.com`` after last night's reconcile expects that nobody matching it is
+downgraded this morning. The subscription's own ``excluded`` flag (set by the last download)
+counts too.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from zoom_sam.licensing import identifier_exclusion, user_exclusion
+from zoom_sam.reclaim.model import Candidate
+from zoom_sam.warehouse.schema import UtcDateTime
+from zoom_sam.warehouse.sql import run_sql
+
+_AS_OF = UtcDateTime()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The run's open candidates: those it may act on and those exclusions now protect."""
+
+    eligible: tuple[Candidate, ...]
+    excluded: tuple[tuple[Candidate, str], ...]  # (candidate, the rule that excludes it)
+
+
+def load_candidates(engine: Engine, profile_alias: str, as_of: datetime) -> list[Candidate]:
+    """This profile's open candidates of the reconcile that ran for ``as_of``."""
+    with engine.connect() as conn:
+        rows = run_sql(conn, "reclaim/select_candidates", {"profile_alias": profile_alias, "as_of": as_of})
+        return [_candidate(row._mapping) for row in rows]
+
+
+def apply_exclusions(candidates: Sequence[Candidate], exclusions: Any) -> Selection:
+    """Split candidates by the profile's exclusion rules (``profile.exclusions``) as they are now."""
+    eligible, excluded = [], []
+    for cand in candidates:
+        rule = (
+            user_exclusion(cand.user_attributes(), exclusions.users)
+            or identifier_exclusion(cand.identifier, exclusions.identifiers)
+            or ((cand.subscription_exclusion_rule or "excluded") if cand.subscription_excluded else None)
+        )
+        if rule:
+            excluded.append((cand, rule))
+        else:
+            eligible.append(cand)
+    return Selection(tuple(eligible), tuple(excluded))
+
+
+def _candidate(row: Any) -> Candidate:
+    return Candidate(
+        candidate_id=int(row["candidate_id"]),
+        user_id=row["user_id"],
+        identifier=row["identifier"],
+        email=row["email"],
+        software_model=row["software_model"],
+        state=row["state"],
+        reason=row["reason"],
+        evidence=_json(row["evidence"]) or {},
+        # text() results carry no column types: convert like the table's UtcDateTime would.
+        evaluated_as_of=_AS_OF.process_result_value(row["evaluated_as_of"], None),
+        user_status=row["user_status"],
+        dept=row["dept"],
+        role_id=row["role_id"],
+        group_ids=tuple(str(g) for g in _json(row["group_ids"]) or ()),
+        subscription_excluded=bool(row["subscription_excluded"]),
+        subscription_exclusion_rule=row["subscription_exclusion_rule"],
+        unit_cost=Decimal(str(row["unit_cost"])) if row["unit_cost"] is not None else None,
+        currency=row["currency"],
+    )
+
+
+def _json(value: Any) -> Any:
+    # JSON columns come back decoded from the table, but as text through a text() query on SQLite.
+    return json.loads(value) if isinstance(value, str) else value

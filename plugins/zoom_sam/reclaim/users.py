@@ -1,0 +1,76 @@
+"""Where reclaim reads a user's record (status and ``type``) from, with the scopes it has.
+
+``GET /users/{id}`` needs ``user:read:user:admin``, which a customer does not grant by default.
+Without it the record comes from ``GET /users?status=...`` (the seven default scopes): one
+listing serves every candidate of the run, so it costs ``account users / 300`` calls however
+many candidates there are, instead of one call each. The listing keeps only the users asked for,
+so memory does not grow with the account.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from zoom_sam.zoom.errors import ZoomNotFound
+from zoom_sam.zoom.scopes import USER_READ
+
+log = logging.getLogger(__name__)
+
+
+class UserRecords:
+    """User records by warehouse key (the Zoom id; the email for pending invitations)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.per_user = client.has_scope(USER_READ)
+        self._snapshot: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def source(self) -> str:
+        """How records are read, as the audit trail words it."""
+        return "GET /users/{id}" if self.per_user else "GET /users listing"
+
+    def prefetch(self, keys: Iterable[str], statuses: Iterable[str]) -> None:
+        """Take the listing snapshot of ``keys`` (no-op when records are read per user)."""
+        if self.per_user:
+            return
+        snapshot = self._list(set(keys), statuses)
+        with self._lock:
+            self._snapshot = snapshot
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The user's record as of the snapshot (or now, per user); None when not in the account."""
+        if self.per_user:
+            return self._get(key)
+        with self._lock:
+            return self._snapshot.get(key)
+
+    def fresh(self, keys: Iterable[str], statuses: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The records of ``keys`` as they are now (after writes), read again from Zoom."""
+        keys = set(keys)
+        if not keys:
+            return {}
+        if self.per_user:
+            return {k: rec for k in keys if (rec := self._get(k)) is not None}
+        return self._list(keys, statuses)
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        try:
+            return self.client.get_user(key)
+        except ZoomNotFound:
+            return None
+
+    def _list(self, keys: set[str], statuses: Iterable[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for status in statuses:
+            for user in self.client.list_users(status):
+                key = user.get("id") or str(user.get("email", "")).lower()
+                if key in keys:
+                    found[key] = user
+                    if len(found) == len(keys):
+                        return found
+        log.info("user listing: %d of %d candidate users found", len(found), len(keys))
+        return found

@@ -1,0 +1,229 @@
+"""Guards, exclusions, the selection, Zoom's refusals, and writes whose outcome is unknown."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.reclaim.conftest import USER_READ_SCOPES
+from tests.reclaim.world import AS_OF
+from zoom_sam.reclaim import GuardExceeded, ReclaimIncomplete
+from zoom_sam.zoom.errors import ZoomUncertainOutcome
+
+
+# ---------------------------------------------------------------- guards
+
+
+def test_max_per_run_refuses_the_whole_run_before_any_call(world):
+    cands = [world.candidate(world.licensed()) for _ in range(3)]
+    with pytest.raises(GuardExceeded) as err:
+        world.reclaim(max_per_run=2)
+    text = str(err.value)
+    assert "would reclaim 3 subscription(s)" in text and "zoom_meetings_licensed: 3 of 3 assigned" in text
+    assert "raise reclaim.max_per_run to at least 3" in text and "Nothing was reclaimed" in text
+    assert world.api_calls() == [] and {world.state(c) for c in cands} == {"ready"}
+
+
+def test_max_fraction_counts_a_models_assigned_seats(world):
+    users = [world.licensed() for _ in range(4)]
+    world.candidate(users[0])
+    world.candidate(users[1])
+    with pytest.raises(GuardExceeded, match=r"max_fraction = 0.25 .*zoom_meetings_licensed \(50%\).*at least 0.5"):
+        world.reclaim(max_fraction=0.25)
+    assert world.api_calls() == []
+    world.reclaim(max_fraction=0.5)  # exactly at the limit is allowed
+    assert len(world.writes()) == 2
+
+
+def test_invitations_that_will_not_be_touched_do_not_count_against_the_guard(world):
+    world.candidate(world.licensed())
+    world.candidate(world.licensed(pending=True))  # its rule does not opt in: no write
+    world.reclaim(max_per_run=1)
+    assert len(world.writes()) == 1
+
+
+# ---------------------------------------------------------------- selection and exclusions
+
+
+def test_an_exclusion_added_after_reconcile_protects_the_user(world):
+    svc = world.licensed("svc-backup")
+    sales = world.licensed("sales", dept="Sales")
+    other = world.licensed("other", addons=("webinar",))
+    kept = [world.candidate(svc), world.candidate(sales), world.candidate(other, "webinar")]
+    reclaimed = world.candidate(other)
+
+    world.reclaim(exclusions={"users": [{"email": "svc-*@example.com"}, {"dept": "Sales"}],
+                              "identifiers": ["webinar:*"]})
+
+    states = world.states()
+    assert [states[c][0] for c in kept] == ["closed_skipped"] * 3
+    assert states[kept[0]][1] == "excluded at reclaim time by email=svc-*@example.com"
+    assert states[kept[1]][1] == "excluded at reclaim time by dept=Sales"
+    assert states[kept[2]][1] == "excluded at reclaim time by identifier=webinar:*"
+    # the remaining seat carries the now-excluded webinar add-on, which must not be taken away with it
+    assert states[reclaimed][0] == "closed_skipped" and "excluded add-on" in states[reclaimed][1]
+    assert world.writes() == []
+
+
+def test_only_this_runs_open_candidates_of_this_profile(world):
+    from zoom_sam.warehouse.schema import removal_candidate
+
+    stale = world.candidate(world.licensed(), as_of=AS_OF - timedelta(days=1))
+    closed = world.candidate(world.licensed(), state="closed_canceled")
+    foreign = world.candidate(world.licensed())
+    with world.engine.begin() as conn:
+        conn.execute(removal_candidate.update().where(removal_candidate.c.candidate_id == foreign)
+                     .values(profile_alias="globex"))
+    mine = world.candidate(world.licensed())
+
+    outcome = world.reclaim()
+
+    assert [r.candidate.candidate_id for r in outcome.results] == [mine]
+    assert world.state(stale) == "ready" and world.state(closed) == "closed_canceled" and world.state(foreign) == "ready"
+    assert len(world.writes()) == 1
+
+
+# ---------------------------------------------------------------- Zoom's refusals
+
+
+@pytest.mark.parametrize("code", [1108, 1109, 2033, 3412, 200, 300])
+def test_a_refusal_needs_attention_with_zoom_code_and_message(world, code):
+    user = world.licensed(refusal=code)
+    cand = world.candidate(user)
+    world.reclaim()
+    state, reason = world.states()[cand]
+    assert state == "attention_required" and f"code {code}:" in reason
+    [row] = world.actions()
+    assert (row["status"], row["http_status"], row["zoom_code"]) == ("refused", 400, code)
+    assert row["zoom_message"] and row["zoom_message"] in reason
+    assert world.user(user)["type"] == 2
+
+
+def test_user_gone_at_write_time_is_skipped(world):
+    user = world.licensed(refusal=1001)
+    cand = world.candidate(user)
+    world.reclaim()
+    state, reason = world.states()[cand]
+    assert state == "closed_skipped" and reason.startswith("gone:")
+    assert world.actions()[0]["status"] == "not_found"
+
+
+def test_a_refused_addon_removal_keeps_the_seat(any_world):
+    world = any_world
+    user = world.licensed(addons=("webinar",), refusal=300)
+    seat, webinar = world.candidate(user), world.candidate(user, "webinar")
+    world.reclaim()
+    assert world.state(webinar) == "attention_required"
+    state, reason = world.states()[seat]
+    assert state == "attention_required" and "seat not downgraded" in reason
+    assert [m for m, _ in world.writes()] == ["PATCH"]  # only the refused removal; no downgrade
+
+
+# ---------------------------------------------------------------- exactly once
+
+
+class _Killed(BaseException):
+    """The worker dies (SIGKILL, OOM): nothing after this point runs, not even except-Exception blocks."""
+
+
+def _killing_client(world, *, after_call: bool):
+    """A client whose first downgrade kills the task: after Zoom applied it, or before it was sent."""
+    client = world.client()
+    real = client.update_user
+
+    def update_user(user_id, body):
+        if after_call:
+            real(user_id, body)
+        raise _Killed()
+
+    client.update_user = update_user
+    return client
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["the call happened", "it did not"])
+def test_a_task_killed_between_intent_and_outcome_resolves_by_reading_state(any_world, applied):
+    world = any_world
+    user = world.licensed()
+    cand = world.candidate(user)
+    with pytest.raises(_Killed):
+        world.reclaim(client_factory=lambda: _killing_client(world, after_call=applied))
+    [row] = world.actions()
+    assert row["status"] == "requested" and row["completed_at"] is None and world.state(cand) == "ready"
+    assert world.user(user)["type"] == (1 if applied else 2)
+    world.sb.log.clear()
+
+    world.reclaim()  # the retry
+
+    assert world.state(cand) == "closed_complete" and world.user(user)["type"] == 1
+    [row] = world.actions()
+    assert row["status"] == "succeeded"
+    if applied:
+        assert world.writes() == []  # resolved from the user listing; nothing sent again
+        assert "shows the change applied" in row["zoom_message"] and row["attempts"] == 1
+    else:
+        assert world.writes() == [("PATCH", f"/v2/users/{user['id']}")]
+        assert row["attempts"] == 2
+
+
+def test_a_lost_answer_to_an_addon_removal_is_settled_by_reading_settings(world):
+    user = world.licensed(addons=("webinar",))
+    cand = world.candidate(user, "webinar")
+    world.sb.faults.add("drop", method="PATCH", path=r"/settings$", count=1)  # the request never applies
+    world.reclaim()
+    assert world.state(cand) == "closed_complete"
+    calls = world.api_calls()
+    first, second = [i for i, c in enumerate(calls) if c[0] == "PATCH"]
+    assert ("GET", f"/v2/users/{user['id']}/settings") in calls[first + 1:second]  # state read before re-sending
+    [row] = world.actions()
+    assert row["attempts"] == 2 and row["status"] == "succeeded"
+
+
+def test_a_lost_answer_that_did_apply_is_not_sent_again(world):
+    user = world.licensed(addons=("webinar",))
+    cand = world.candidate(user, "webinar")
+    client = world.client()
+    real = client.update_user_settings
+
+    def applied_but_lost(user_id, body):
+        real(user_id, body)
+        raise ZoomUncertainOutcome("PATCH: connection reset after sending")
+
+    client.update_user_settings = applied_but_lost
+    world.reclaim(client_factory=lambda: client)
+    assert world.state(cand) == "closed_complete"
+    assert len(world.writes()) == 1 and "a state read shows it applied" in world.actions()[0]["zoom_message"]
+
+
+def test_a_lost_downgrade_answer_waits_for_a_state_read_without_user_read_scope(world):
+    user = world.licensed()
+    cand = world.candidate(user)
+    world.sb.faults.add("drop", method="PATCH", path=r"^/v2/users/[^/]+$", count=1)
+    with pytest.raises(ReclaimIncomplete, match="never re-sending blindly"):
+        world.reclaim()
+    assert world.state(cand) == "ready" and len(world.writes()) == 1
+    assert world.actions()[0]["status"] == "not_applied"  # the listing after the run showed type 2
+
+    world.reclaim()  # the retry re-checks and sends it once more
+    assert world.state(cand) == "closed_complete" and len(world.writes()) == 2
+
+
+def test_with_user_read_scope_the_user_record_confirms_the_downgrade(make_world):
+    world = make_world(scopes=USER_READ_SCOPES)
+    user = world.licensed()
+    cand = world.candidate(user)
+    world.sb.faults.add("drop", method="PATCH", path=r"^/v2/users/[^/]+$", count=1)
+    world.reclaim()
+    assert world.state(cand) == "closed_complete"
+    [row] = world.actions()
+    assert row["confirmation"] == "GET /users/{id}: type 1" and row["attempts"] == 2
+    assert ("GET", "/v2/users") not in world.api_calls()  # no listing needed with the scope
+
+
+def test_missing_write_scopes_stop_before_any_write(make_world):
+    from zoom_sam.sandbox import DEFAULT_SCOPES
+
+    world = make_world(scopes=tuple(s for s in DEFAULT_SCOPES if s != "user:update:user:admin"))
+    cand = world.candidate(world.licensed())
+    with pytest.raises(PermissionError, match="user:update:user:admin"):
+        world.reclaim()
+    assert world.writes() == [] and world.state(cand) == "ready"

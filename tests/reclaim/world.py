@@ -1,0 +1,144 @@
+"""A Zoom account on the sandbox and the warehouse rows that describe it, built case by case.
+
+Each reclaim test states its users (:meth:`World.licensed`), their candidates
+(:meth:`World.candidate`, inserted the way reconcile leaves them) and then runs
+:func:`zoom_sam.reclaim.reclaim` against the sandbox; the assertions read the sandbox's request log
+and account and the warehouse's ``removal_candidate`` / ``reclaim_action`` rows.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
+from zoom_sam.profiles import Profile
+from zoom_sam.reclaim import reclaim
+from zoom_sam.warehouse.schema import (
+    entitlement,
+    license_position,
+    reclaim_action,
+    removal_candidate,
+    software_subscription,
+    zoom_user,
+)
+from zoom_sam.zoom.client import ZoomClient, ZoomConfig
+
+ALIAS = "acme"
+AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
+LONG_AGO = AS_OF - timedelta(days=400)
+WRITE_METHODS = ("PATCH", "DELETE", "POST", "PUT")
+ADDON_MODELS = {"webinar": "zoom_webinar_500", "large_meeting": "zoom_large_meeting_500"}
+
+
+class World:
+    def __init__(self, sb, engine) -> None:
+        self.sb = sb
+        self.engine = engine
+        self.account = sb.account()
+        self._n = 0
+
+    # ------------------------------------------------------------------ building
+
+    def licensed(self, name: str | None = None, *, addons: tuple[str, ...] = (), pending: bool = False,
+                 dept: str | None = None, refusal: int | None = None) -> dict[str, Any]:
+        """A Licensed user in Zoom (no hosting history) and in the warehouse, with its subscriptions."""
+        self._n += 1
+        email = f"{name or f'user{self._n}'}@example.com"
+        features = {flag: True for flag in addons}
+        user = self.account.add_user(email, type=2, status="pending" if pending else "active",
+                                     created_at=LONG_AGO, features=features, dept=dept)
+        key = email if pending else user["id"]
+        with self.engine.begin() as conn:
+            conn.execute(zoom_user.insert().values(
+                profile_alias=ALIAS, user_id=key, email=email, user_type=2, status=user["status"], dept=dept,
+                group_ids=[], user_created_at=LONG_AGO, present=True, first_seen_at=LONG_AGO, last_seen_at=AS_OF,
+                updated_at=AS_OF))
+            for identifier, model in [(SEAT_IDENTIFIER, SEAT_MODEL)] + [(f"{a}:500", ADDON_MODELS[a]) for a in addons]:
+                conn.execute(software_subscription.insert().values(
+                    profile_alias=ALIAS, user_id=key, identifier=identifier, email=email, software_model=model,
+                    capacity=None if model == SEAT_MODEL else 500, user_status=user["status"], active=True,
+                    excluded=False, first_seen_at=LONG_AGO, last_seen_at=AS_OF, updated_at=AS_OF))
+        if refusal is not None:
+            self.account.set_refusal(email, refusal)
+        return {"key": key, "email": email, "id": user.get("id")}
+
+    def candidate(self, user: dict[str, Any], addon: str | None = None, *, state: str = "ready",
+                  as_of: datetime = AS_OF) -> int:
+        """A removal candidate as reconcile opens it, for the seat or one add-on of ``user``."""
+        identifier, model = (SEAT_IDENTIFIER, SEAT_MODEL) if addon is None else (f"{addon}:500", ADDON_MODELS[addon])
+        evidence = {"as_of": as_of.isoformat(), "last_activity_at": None, "inactive_days": 400,
+                    "threshold_days": 60, "reason": "never_hosted"}
+        with self.engine.begin() as conn:
+            return conn.execute(removal_candidate.insert().values(
+                profile_alias=ALIAS, user_id=user["key"], identifier=identifier, email=user["email"],
+                software_model=model, state=state, reason="never_hosted", evidence=evidence, threshold_days=60,
+                opened_as_of=as_of, evaluated_as_of=as_of, run_id="scheduled__reconcile", created_at=as_of,
+                updated_at=as_of)).inserted_primary_key[0]
+
+    def entitle(self, model: str = SEAT_MODEL, purchased: int = 100, unit_cost: str = "149.90") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(entitlement.insert().values(profile_alias=ALIAS, software_model=model, purchased=purchased,
+                                                     unit_cost=unit_cost, currency="USD"))
+
+    def position(self, model: str = SEAT_MODEL, unit_cost: str | None = "149.90") -> None:
+        """A license_position row for the as-of, as reconcile writes it before reclaim runs."""
+        zero = {c: 0 for c in ("purchased", "assigned", "active", "stale", "excluded", "reclaimable", "dist_0_30",
+                               "dist_30_60", "dist_60_90", "dist_90_120", "dist_120_plus", "dist_never")}
+        with self.engine.begin() as conn:
+            conn.execute(license_position.insert().values(
+                profile_alias=ALIAS, as_of=AS_OF, software_model=model, threshold_days=60, unit_cost=unit_cost,
+                currency="USD", over_licensed_cost=0, true_up_cost=0, potential_savings=0, actual_savings=0,
+                computed_at=AS_OF, **zero))
+
+    # ------------------------------------------------------------------ running
+
+    def client(self, **overrides) -> ZoomClient:
+        c = json.loads(self.sb.connection_json())
+        overrides.setdefault("backoff_base", 0.01)
+        overrides.setdefault("backoff_max", 0.05)
+        return ZoomClient(ZoomConfig.from_connection_fields(host=c["host"], login=c["login"], password=c["password"],
+                                                            extra=c["extra"], **overrides))
+
+    def reclaim(self, mode: str = "automatic", *, approved: bool = False, client_factory=None,
+                run_id: str = "scheduled__2026-11-28", **profile: Any):
+        return reclaim(self.engine, make_profile(mode, **profile), as_of=AS_OF, run_id=run_id,
+                       client_factory=client_factory or self.client, approved=approved)
+
+    # ------------------------------------------------------------------ reading
+
+    def states(self) -> dict[int, tuple[str, str | None]]:
+        """candidate_id -> (state, close_reason)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(removal_candidate.c.candidate_id, removal_candidate.c.state,
+                                          removal_candidate.c.close_reason))
+            return {r.candidate_id: (r.state, r.close_reason) for r in rows}
+
+    def state(self, candidate_id: int) -> str:
+        return self.states()[candidate_id][0]
+
+    def actions(self, dry_run: bool = False) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(
+                sa.select(reclaim_action).where(reclaim_action.c.dry_run.is_(dry_run))
+                .order_by(reclaim_action.c.action_id)).mappings()]
+
+    def writes(self) -> list[tuple[str, str]]:
+        """(method, path) of every write the sandbox received, in order."""
+        return [(r.method, r.path) for r in self.sb.log if r.method in WRITE_METHODS and r.path.startswith("/v2/")]
+
+    def api_calls(self) -> list[tuple[str, str]]:
+        return [(r.method, r.path) for r in self.sb.log if r.path.startswith("/v2/")]
+
+    def user(self, user: dict[str, Any]) -> dict[str, Any] | None:
+        return self.account.user(user["email"])
+
+
+def make_profile(mode: str = "automatic", **fields: Any) -> Profile:
+    reclaim_settings = {"mode": mode, "max_per_run": fields.pop("max_per_run", 100),
+                        "max_fraction": fields.pop("max_fraction", 1.0)}
+    data = {"alias": ALIAS, "zoom_conn_id": "zoom_test", "reclaim_subscriptions": True, "reclaim": reclaim_settings,
+            "rules": [{"software_model": "*", "last_activity_threshold_days": 60}], **fields}
+    return Profile.model_validate(data)
