@@ -59,7 +59,13 @@ def main() -> int:
 def report(as_of: datetime) -> str:
     """The demo profile's state in the warehouse after the run of ``as_of``."""
     from zoom_sam.warehouse.engine import get_engine
-    from zoom_sam.warehouse.schema import job_result, unrecognized_subscription_identifier as unrecognized
+    from zoom_sam.warehouse.schema import (
+        job_result,
+        license_position as position,
+        reclaim_action,
+        removal_candidate as candidate,
+        unrecognized_subscription_identifier as unrecognized,
+    )
     from zoom_sam.warehouse.sql import run_sql
 
     engine = get_engine("zoom_sam_warehouse")
@@ -71,6 +77,18 @@ def report(as_of: datetime) -> str:
                 .where(unrecognized.c.profile_alias == "demo", unrecognized.c.subscription_count > 0)
                 .order_by(unrecognized.c.identifier)
             ).all()
+            positions = conn.execute(
+                sa.select(position.c.software_model, position.c.threshold_days, position.c.purchased,
+                          position.c.assigned, position.c.active, position.c.stale, position.c.excluded,
+                          position.c.reclaimable, position.c.potential_savings, position.c.currency)
+                .where(position.c.profile_alias == "demo", position.c.as_of == as_of)
+                .order_by(position.c.software_model)
+            ).all()
+            reasons = conn.execute(
+                sa.select(candidate.c.state, candidate.c.reason, sa.func.count())
+                .where(candidate.c.profile_alias == "demo", candidate.c.evaluated_as_of == as_of)
+                .group_by(candidate.c.state, candidate.c.reason).order_by(candidate.c.state, candidate.c.reason)
+            ).all()
             latest_run = conn.execute(
                 sa.select(job_result.c.run_id).where(job_result.c.profile_alias == "demo", job_result.c.as_of == as_of)
                 .order_by(job_result.c.started_at.desc()).limit(1)
@@ -80,6 +98,11 @@ def report(as_of: datetime) -> str:
                 .where(job_result.c.profile_alias == "demo", job_result.c.run_id == latest_run)
                 .order_by(job_result.c.started_at)
             ).all()
+            planned = conn.execute(
+                sa.select(reclaim_action.c.action, reclaim_action.c.status, sa.func.count())
+                .where(reclaim_action.c.profile_alias == "demo", reclaim_action.c.run_id == latest_run)
+                .group_by(reclaim_action.c.action, reclaim_action.c.status).order_by(reclaim_action.c.action)
+            ).all()
     finally:
         engine.dispose()
     lines = [f"\nZoom SAM demo: warehouse {engine.url.render_as_string(hide_password=True)}, as of {as_of.isoformat()}",
@@ -88,10 +111,20 @@ def report(as_of: datetime) -> str:
     lines += ["", f"  excluded subscriptions: {sum(int(row[2]) for row in by_model)} (exclusion rules of demo.yaml)",
               "", "  unrecognized identifiers (map them with identifier_models):"]
     lines += [f"    {identifier:<26} {count:>5} subscriptions" for identifier, count in ids] or ["    none"]
+    lines += ["", "  license position (purchased vs assigned; used within the rule's threshold; savings per year):",
+              f"    {'software model':<26} {'days':>4} {'owned':>6} {'assigned':>8} {'used':>5} {'stale':>5} "
+              f"{'excl':>5} {'reclaim':>7} {'potential savings':>18}"]
+    lines += [f"    {m:<26} {days:>4} {owned:>6} {assigned:>8} {used:>5} {stale:>5} {excl:>5} {reclaim:>7} "
+              f"{float(savings):>14,.2f} {currency or ''}"
+              for m, days, owned, assigned, used, stale, excl, reclaim, savings, currency in positions] or ["    none"]
+    lines += ["", "  removal candidates of this run (state, reason):"]
+    lines += [f"    {state:<20} {reason:<22} {count:>5}" for state, reason, count in reasons] or ["    none"]
+    lines += ["", "  reclaim (dry run: what would be sent to Zoom; nothing was):"]
+    lines += [f"    {action:<30} {status:<12} {count:>5}" for action, status, count in planned] or ["    nothing"]
     lines += ["", f"  job results of run {latest_run}:"]
     for task_id, status, duration, api in jobs:
         calls = sum((api or {}).get("calls", {}).values()) if isinstance(api, dict) else 0
-        lines.append(f"    {task_id:<26} {status:<8} {duration or 0:>7.1f} s {calls:>6} Zoom calls")
+        lines.append(f"    {task_id:<26} {status:<21} {duration or 0:>7.1f} s {calls:>6} Zoom calls")
     return "\n".join(lines) + "\n"
 
 
