@@ -8,11 +8,9 @@ import sys
 from datetime import timedelta
 
 from airflow.dag_processing.dagbag import DagBag
-from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import CronTriggerTimetable
 
 from zoom_sam import dag_factory
-from zoom_sam.dag_factory import Step
 from zoom_sam.profiles import DEFAULT_PROFILES_DIR
 
 DAG_FILE = "zoom_sam_dags.py"
@@ -100,18 +98,7 @@ def test_fixing_the_profile_clears_the_import_error(profiles):
     assert bag.import_errors == {} and bag.dag_ids == ["zoom_sam__acme"]
 
 
-def test_tasks_follow_the_profile_switches(profiles, monkeypatch):
-    def stub(**kwargs):
-        return EmptyOperator(task_id=kwargs["task_id"])
-
-    real = {step.task_id: step for step in dag_factory.PIPELINE}
-    monkeypatch.setattr(dag_factory, "PIPELINE", (
-        real["validate_profile"], real["download_subscriptions"],
-        Step("pull_activity", stub, when=lambda p: p.download_activity),
-        real["reconcile"],
-        Step("approve", stub, when=lambda p: p.reclaim_subscriptions and p.reclaim.mode == "approval"),
-        Step("reclaim", stub, when=lambda p: p.reclaim_subscriptions),
-    ))
+def test_tasks_follow_the_profile_switches(profiles):
     (profiles / "full.yaml").write_text(GOOD.format(alias="full") + "reclaim_subscriptions: true\n"
                                         "reclaim: {mode: approval}\n")
     (profiles / "lean.yaml").write_text(GOOD.format(alias="lean") + "download_activity: false\n")
@@ -126,8 +113,8 @@ def test_tasks_follow_the_profile_switches(profiles, monkeypatch):
         assert len(order) == len(dag.tasks)
         return order
 
-    assert chain_of("zoom_sam__full") == ["validate_profile", "download_subscriptions", "pull_activity",
-                                          "reconcile", "approve", "reclaim"]
+    assert chain_of("zoom_sam__full") == ["validate_profile", "download_subscriptions", "sweep_activity",
+                                          "pull_activity", "reconcile", "approve", "reclaim"]
     assert chain_of("zoom_sam__lean") == ["validate_profile", "download_subscriptions", "reconcile"]
 
 

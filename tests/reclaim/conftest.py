@@ -4,23 +4,12 @@ from __future__ import annotations
 import pytest
 
 from tests.reclaim.world import AS_OF, World
+from tests.support.zoom_state import fresh_zoom_state  # noqa: F401  (autouse fixture)
 from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
 from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
-from zoom_sam.zoom.auth import clear_token_cache
-from zoom_sam.zoom.ratelimit import reset_limiters
 
 USER_READ_SCOPES = DEFAULT_SCOPES + ("user:read:user:admin",)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state():
-    """Token cache and limiters are process-wide by design; tests must not share them."""
-    clear_token_cache()
-    reset_limiters()
-    yield
-    clear_token_cache()
-    reset_limiters()
 
 
 @pytest.fixture
