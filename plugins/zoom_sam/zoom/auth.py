@@ -212,6 +212,27 @@ def clear_token_cache() -> None:
         _CACHE.clear()
 
 
+def _cached_token(e: _CacheEntry, usable: Callable[[AccessToken | None], bool],
+                  obtain: Callable[[], AccessToken]) -> AccessToken:
+    """Double-checked renewal: threads read a usable cached token without the lock; when it is
+    expiring, exactly one of them obtains the next one while the others wait for it."""
+    tok = e.token
+    if usable(tok):
+        return tok
+    with e.lock:
+        tok = e.token
+        if usable(tok):
+            return tok
+        e.token = tok = obtain()
+        return tok
+
+
+def _forget(e: _CacheEntry, token: AccessToken) -> None:
+    """Drop ``token`` from the cache if it is still the cached one (a 401 said it is dead)."""
+    if e.token is not None and e.token.value == token.value:
+        e.token = None
+
+
 class AccountCredentialsAuth:
     """Server-to-Server OAuth: one cached token per account in the process, thread-safe."""
 
@@ -231,27 +252,23 @@ class AccountCredentialsAuth:
         return f"AccountCredentialsAuth(account_id={self.account_id!r}, oauth_url={self.endpoint.oauth_url!r})"
 
     def get_token(self) -> AccessToken:
-        e = _entry(self.key)
-        tok = e.token
-        if tok is not None and not tok.expiring(self.clock(), self.leeway):
-            return tok
-        with e.lock:
-            tok = e.token
-            if tok is not None and not tok.expiring(self.clock(), self.leeway):
-                return tok
-            log.info("Requesting a Zoom access token (account_credentials) for account %s", self.account_id)
-            data = self.endpoint.post({"grant_type": "account_credentials", "account_id": self.account_id})
-            tok = _token_from_response(data, self.clock())
-            if self.mask:
-                self.mask(tok.value)
-            e.token = tok
-            return tok
+        return _cached_token(_entry(self.key), self._usable, self._request)
+
+    def _usable(self, tok: AccessToken | None) -> bool:
+        return tok is not None and not tok.expiring(self.clock(), self.leeway)
+
+    def _request(self) -> AccessToken:
+        log.info("Requesting a Zoom access token (account_credentials) for account %s", self.account_id)
+        data = self.endpoint.post({"grant_type": "account_credentials", "account_id": self.account_id})
+        tok = _token_from_response(data, self.clock())
+        if self.mask:
+            self.mask(tok.value)
+        return tok
 
     def invalidate(self, token: AccessToken) -> None:
         e = _entry(self.key)
         with e.lock:
-            if e.token is not None and e.token.value == token.value:
-                e.token = None
+            _forget(e, token)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -455,17 +472,15 @@ class RefreshTokenAuth:
 
     def get_token(self) -> AccessToken:
         e = _entry(self.key)
-        tok = e.token
-        if tok is not None and not tok.expiring(self.clock(), self.leeway):
-            return tok
-        with e.lock:  # threads of this process
-            tok = e.token
-            if tok is not None and not tok.expiring(self.clock(), self.leeway):
-                return tok
-            with self.store.lock(self.store_key):  # other processes
-                tok = self._token_locked(e)
-            e.token = tok
-            return tok
+
+        def obtain() -> AccessToken:
+            with self.store.lock(self.store_key):  # other processes; _cached_token serialises threads
+                return self._token_locked(e)
+
+        return _cached_token(e, self._usable, obtain)
+
+    def _usable(self, tok: AccessToken | None) -> bool:
+        return tok is not None and not tok.expiring(self.clock(), self.leeway)
 
     def _token_locked(self, e: _CacheEntry) -> AccessToken:
         now = self.clock()
@@ -520,8 +535,7 @@ class RefreshTokenAuth:
     def invalidate(self, token: AccessToken) -> None:
         e = _entry(self.key)
         with e.lock:
-            if e.token is not None and e.token.value == token.value:
-                e.token = None
+            _forget(e, token)
             e.bad_value_fp = fingerprint(token.value)
 
 
