@@ -42,17 +42,23 @@ RETRIES_ENV = "ZOOM_SAM_TASK_RETRIES"
 
 @dataclass(frozen=True)
 class Step:
-    """One task of the profile pipeline and the profile switch that decides whether it exists."""
+    """One task of the profile pipeline and the profile switch that decides whether it exists.
+
+    ``options`` gives ``build`` what it needs from the profile already loaded for the DAG, so no
+    step reads the profile file again while the DAG file is parsed.
+    """
 
     task_id: str
     build: Callable[..., BaseOperator]
     when: Callable[[Profile], bool] = lambda profile: True
+    options: Callable[[Profile], dict] = lambda profile: {}
 
 
 PIPELINE: tuple[Step, ...] = (
     Step("validate_profile", ValidateProfileOperator),
     Step("download_subscriptions", DownloadSubscriptionsOperator),
-    Step("sweep_activity", sweep_activity_tasks, when=lambda profile: profile.download_activity),
+    Step("sweep_activity", sweep_activity_tasks, when=lambda profile: profile.download_activity,
+         options=lambda profile: {"shards": profile.activity_shards}),
     Step("pull_activity", PullActivityOperator, when=lambda profile: profile.download_activity),
     Step("reconcile", ReconcileOperator),
     Step(APPROVE_TASK_ID, ReclaimApprovalOperator, when=needs_approval),
@@ -99,7 +105,8 @@ def build_dag(loaded: LoadedProfile, retries: int | None = None) -> DAG:
         doc_md=doc_md(loaded),
     ) as dag:
         tasks = [
-            step.build(task_id=step.task_id, profile_path=str(loaded.path), profile_alias=profile.alias)
+            step.build(task_id=step.task_id, profile_path=str(loaded.path), profile_alias=profile.alias,
+                       **step.options(profile))
             for step in PIPELINE
             if step.when(profile)
         ]

@@ -10,7 +10,8 @@ coverage never claims a window some holder did not complete.
 In the DAG factory these are two lines of ``PIPELINE``, between ``download_subscriptions`` and
 ``reconcile``, both when ``download_activity`` is true::
 
-    Step("sweep_activity", sweep_activity_tasks, when=lambda p: p.download_activity),
+    Step("sweep_activity", sweep_activity_tasks, when=lambda p: p.download_activity,
+         options=lambda p: {"shards": p.activity_shards}),
     Step("pull_activity", PullActivityOperator, when=lambda p: p.download_activity),
 """
 from __future__ import annotations
@@ -71,11 +72,8 @@ class SweepActivityOperator(ProfileOperator):
         return result
 
 
-def sweep_activity_tasks(*, task_id: str, profile_path: str, profile_alias: str):
+def sweep_activity_tasks(*, task_id: str, profile_path: str, profile_alias: str, shards: int):
     """The mapped sweep: one task instance per shard of the profile's ``activity_shards``."""
-    from zoom_sam.profiles import load_profile
-
-    shards = load_profile(profile_path).activity_shards
     return SweepActivityOperator.partial(
         task_id=task_id, profile_path=profile_path, profile_alias=profile_alias, shards=shards,
         map_index_template="shard {{ task.shard + 1 }} of {{ task.shards }}",
