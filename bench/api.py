@@ -15,16 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import resource
-import subprocess
-import sys
 import time
 import urllib.request
 from datetime import date
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.child import run_child
+
 ANCHOR = date(2026, 11, 28)
 MEDIUM_LIMIT = 60
 LATENCY_MS = 50
@@ -38,7 +35,7 @@ def run(quick: bool) -> None:
     users = 2_000 if quick else 10_000
     with SandboxProcess(users=users, anchor=ANCHOR, latency_ms=LATENCY_MS) as sandbox:
         _reset_stats(sandbox.root_url)
-        r = _child(sandbox.connection_json(), "settings")
+        r = run_child("api", "settings", sandbox.connection_json())
         stats = _stats(sandbox.root_url)
     floor = r["calls"] / MEDIUM_LIMIT
     ratio = r["wall_s"] / floor
@@ -55,19 +52,9 @@ def run(quick: bool) -> None:
     print("listing only (peak memory of the client process must not grow with the account):")
     for size in ((1_000, 10_000) if quick else (10_000, 100_000)):
         with SandboxProcess(users=size, anchor=ANCHOR, latency_ms=0) as sandbox:
-            r = _child(sandbox.connection_json(), "listing")
+            r = run_child("api", "listing", sandbox.connection_json())
         print(f"  {size:>8,} users   {r['listed']:>8,} listed in {r['calls']:>4} calls   {r['wall_s']:>6.1f} s   "
               f"peak {r['peak_mb']:.0f} MB")
-
-
-def _child(connection: str, mode: str) -> dict:
-    env = {**os.environ, "AIRFLOW_CONN_ZOOM_BENCH": connection,
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT)])}
-    done = subprocess.run([sys.executable, "-m", "bench.api", "--child", mode], env=env, cwd=ROOT,
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"benchmark child failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _stats(root_url: str) -> dict:

@@ -18,17 +18,15 @@ import argparse
 import json
 import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.child import run_child
+
 ANCHOR = datetime(2026, 11, 28, tzinfo=timezone.utc)
 MEDIUM_LIMIT = 60  # Business plan, requests per second
 LATENCY_MS = 50
@@ -48,7 +46,7 @@ def run(quick: bool) -> None:
             connection = sandbox.connection_json()
             for dialect in ("sqlite", "postgresql"):
                 with _warehouse_url(dialect) as url:
-                    r = _child(connection, url)
+                    r = run_child("download", url, connection)
                 floor = r["medium_calls"] / MEDIUM_LIMIT
                 ratio = r["wall_s"] / floor
                 print(f"{size:>8} {dialect:<10} {r['wall_s']:>8.1f} {floor:>8.1f} {ratio:>6.2f} {r['calls']:>7} "
@@ -77,17 +75,6 @@ def _warehouse_url(dialect: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def _child(connection: str, url: str) -> dict:
-    env = {**os.environ, "AIRFLOW_CONN_ZOOM_BENCH": connection,
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT)])}
-    env.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="zoom-sam-bench-home-"))
-    done = subprocess.run([sys.executable, "-m", "bench.download", "--child", url], env=env, cwd=ROOT,
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"benchmark child failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _measure(url: str) -> dict:
