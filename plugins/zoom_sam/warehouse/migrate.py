@@ -15,7 +15,8 @@ IMMEDIATE`` write lock), so profiles starting together on one warehouse migrate 
 5. the new version in ``schema_version``.
 
 Version history: 1, the table contract; 2, download staging tables, reconcile working tables,
-``reclaim_action.attempts`` / ``confirmation`` (all additive, so no step).
+``reclaim_action.attempts`` / ``confirmation``; 3, when a subscription is held since, per-run
+staging, the token store and the run locks (all additive, so no step).
 
 A warehouse written by a newer zoom-sam than this one is refused with
 :class:`SchemaTooNewError` instead of being written with a layout the code does not know.
