@@ -190,6 +190,28 @@ class Account:
             self._added_emails.pop(p.email, None)
             self.version += 1
 
+    def set_status(self, ref: str, status: str) -> None:
+        """Move a user between statuses as Zoom's own flows do: an invitation accepted (pending ->
+        active, the user gets an id), a deactivation (active -> inactive, which removes every
+        licence: Basic, no add-ons) or a reactivation (inactive -> active)."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}")
+        with self._lock:
+            index = self.find(ref)
+            if index is None:
+                raise KeyError(f"no user {ref!r} in account {self.account_id}")
+            p = self._mutable(ref)
+            if p.status == status:
+                return
+            if status == "pending":
+                raise ValueError("a user cannot go back to a pending invitation")
+            self._by_status[p.status].remove(index)
+            bisect.insort(self._by_status[status], index)
+            p.status = status
+            if status == "inactive":
+                p.type = 1
+                drop_addons(p.feature, self.config.plan)
+
     def add_meeting(
         self,
         ref: str,

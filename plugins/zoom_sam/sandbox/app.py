@@ -28,6 +28,9 @@ _GATEWAY_PAGES = {
 }
 
 
+_WRITES = ("PATCH", "POST", "PUT", "DELETE")
+
+
 def _server_error(status: int) -> Response:
     if status in _GATEWAY_PAGES:
         return Response(status, _GATEWAY_PAGES[status], content_type="text/html")
@@ -75,6 +78,7 @@ class SandboxApp:
             category=None,
             zoom_code=None,
             metered=False,
+            body=request.body if request.method in _WRITES and request.path.startswith("/v2/") else b"",
         )
         hits = self.faults.hits(request.method, request.path, record.account_id)
         for account_id in hits.expire_tokens:

@@ -57,7 +57,9 @@ class AccountConfig:
 
     ``rate_limits`` overrides the plan's per-second limits per category and
     ``heavy_daily_limit`` the plan's daily Heavy budget; both exist so tests can reach a limit
-    with a handful of requests.
+    with a handful of requests. ``dates_in_user_timezone`` makes the meetings listing read its
+    ``from``/``to`` dates as Zoom does, in the ``timezone`` parameter or else the user's timezone
+    (off: UTC days, which the older suites assume).
     """
 
     account_id: str = "sandbox-account"
@@ -70,6 +72,7 @@ class AccountConfig:
     history_days: int = 400
     rate_limits: Mapping[str, int] | None = None
     heavy_daily_limit: int | None = None
+    dates_in_user_timezone: bool = False
 
     def __post_init__(self) -> None:
         if self.plan not in PLAN_LIMITS:

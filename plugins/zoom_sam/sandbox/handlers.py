@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .account import STATUSES, Account
 from .errors import ZoomError, invalid_body, invalid_field, refusal, webinar_plan_missing
@@ -78,6 +79,26 @@ def _date(ctx: Context, name: str, required: bool = False) -> date | None:
 
 def _ts(day: date) -> int:
     return (day - date(1970, 1, 1)).days * DAY
+
+
+def _dates_zone(ctx: Context, p: Profile) -> ZoneInfo | None:
+    """The timezone ``from``/``to`` are read in; None for UTC days."""
+    if not ctx.account.config.dates_in_user_timezone:
+        return None
+    name = ctx.query.get("timezone") or p.timezone
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        if ctx.query.get("timezone"):
+            raise invalid_field("timezone") from None
+        return None
+
+
+def _midnight(day: date, zone: ZoneInfo | None) -> int:
+    """Epoch seconds of the start of ``day`` in ``zone`` (UTC when None)."""
+    if zone is None:
+        return _ts(day)
+    return int(datetime.combine(day, time(), tzinfo=zone).timestamp())
 
 
 def _check_refusal(p: Profile, endpoint: str) -> None:
@@ -198,14 +219,17 @@ def _instances_page(ctx: Context, p: Profile, found: list[Instance], key: str) -
 
 
 def list_meetings(ctx: Context) -> Response:
-    """``from``/``to`` are dates in UTC and both inclusive; they bound when an instance started."""
+    """``from``/``to`` are dates, both inclusive; they bound when an instance started. They are
+    UTC days unless the account reads them as Zoom does (``AccountConfig.dates_in_user_timezone``):
+    days in the ``timezone`` parameter, else in the user's own timezone."""
     p = ctx.user()
     kind = ctx.query.get("type") or "live"
     if kind not in MEETING_TYPES:
         raise invalid_field("type")
     first, last = _date(ctx, "from"), _date(ctx, "to")
-    lo = _ts(first) if first and not ctx.ignore_window else None
-    hi = _ts(last) + DAY if last and not ctx.ignore_window else None
+    zone = _dates_zone(ctx, p)
+    lo = _midnight(first, zone) if first and not ctx.ignore_window else None
+    hi = _midnight(last + timedelta(days=1), zone) if last and not ctx.ignore_window else None
     now = ctx.account.clock.time()
     found = ctx.account.listing(p, False, lo, hi)
     if kind == "previous_meetings":

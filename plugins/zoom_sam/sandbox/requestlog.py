@@ -22,6 +22,7 @@ class Record:
     category: str | None
     zoom_code: int | None
     metered: bool  # counted against the per-second limit
+    body: bytes = b""  # what an API write sent (PATCH / POST / PUT / DELETE below /v2), for audits
 
 
 class RequestLog:
