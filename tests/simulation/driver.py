@@ -1,0 +1,361 @@
+"""A month (or more) of daily zoom-sam runs against an account that changes under them.
+
+Day ``d`` (as-of ``A = start + d days``, midnight UTC), in sandbox time:
+
+* ``A + 5 min``: validate, download, activity pull (every shard, then the coverage), as the DAG's
+  tasks do (``pipeline.py``); the ledger records what the download should have landed;
+* ``A + 10 .. 40 min``: the deliberate changes between download and reclaim;
+* ``A + 1 h``: reconcile, then reclaim in automatic mode; every write Zoom received during the run
+  is judged by the oracle against the ledger as it was before the writes; then the ledger reads
+  the written users again and the run's figures are taken;
+* on re-run days, the same date runs twice more (as a cleared DAG run would);
+* ``A + 2 h`` to the next midnight: the day's events.
+
+The clock only moves forward through ``SandboxClock.advance``; nothing sleeps.
+
+Figures per run (:class:`DayRow`) and in total (:class:`Figures`): wrong writes, eligible
+subscriptions left unreclaimed by the run that should have reclaimed them, whether the warehouse's
+active subscriptions match what the account held at the download, and re-runs of a date that did
+not converge (a second candidate for a subscription and as-of, a write, a different position).
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from tests.simulation import pipeline
+from tests.simulation.events import TIMEZONES, Event, Life, apply
+from tests.simulation.ledger import Ledger
+from tests.simulation.oracle import Oracle, Write
+from tests.support.sandbox import connection_json
+from zoom_sam.profiles import Profile
+from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
+from zoom_sam.warehouse.migrate import ensure_schema
+from zoom_sam.warehouse.schema import license_position, removal_candidate, software_subscription
+
+ALIAS = "sim"
+CONN_ID = "zoom_sim"
+START = datetime.fromisoformat("2027-01-04T00:00:00+00:00")
+RUN_AT = timedelta(minutes=5)
+RECLAIM_AT = timedelta(hours=1)
+RERUN_AT = timedelta(hours=1, minutes=10)
+RELICENSE_AT = timedelta(hours=3)
+LOOKBACK_DAYS = 30
+GUARD_SETUP_DAYS = 10
+# The optional scope: reclaim then reads each user record with GET /users/{id} (with the seven
+# default scopes it reads the user listing instead; the PostgreSQL variant runs that way).
+USER_READ = "user:read:user:admin"
+
+
+def sim_profile(max_per_run: int = 100_000, max_fraction: float = 1.0, shards: int = 2) -> Profile:
+    """The simulated integration profile: automatic reclaim, short thresholds, guards out of the way."""
+    return Profile.model_validate({
+        "alias": ALIAS, "zoom_conn_id": CONN_ID, "max_lookback_days": LOOKBACK_DAYS, "download_activity": True,
+        "activity_shards": shards, "reclaim_subscriptions": True,
+        "reclaim": {"mode": "automatic", "max_per_run": max_per_run, "max_fraction": max_fraction},
+        "rules": [
+            {"software_model": "zoom_meetings_licensed", "last_activity_threshold_days": 30,
+             "disassociate_pending_invitations": True},
+            {"software_model": "zoom_webinar_*", "last_activity_threshold_days": 20},
+            {"software_model": "zoom_large_meeting_*", "last_activity_threshold_days": 25},
+        ],
+        "exclusions": {"users": [{"email": "svc-*"}, {"dept": "Legal"}], "identifiers": ["large_meeting:1000"]},
+        "entitlements": [
+            {"software_model": "zoom_meetings_licensed", "purchased": 200, "unit_cost": 149.90},
+            {"software_model": "zoom_webinar_500", "purchased": 20, "unit_cost": 690},
+            {"software_model": "zoom_webinar_1000", "purchased": 10, "unit_cost": 3400},
+            {"software_model": "zoom_large_meeting_500", "purchased": 10, "unit_cost": 600},
+        ],
+    })
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    days: int = 60
+    generated_users: int = 80       # the account's users on the first day (the sandbox generates them)
+    seed: int = 20270104
+    user_read_scope: bool = True
+    shards: int = 2
+    rerun_every: int = 7            # every n-th day runs its date again, twice
+    guard_days: bool = True         # one day tests max_fraction, one max_per_run (needs 20+ days)
+
+
+@dataclass
+class DayRow:
+    day: int
+    as_of: datetime
+    events: int = 0
+    writes: int = 0
+    wrong: list[Write] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+    mismatch: list[str] = field(default_factory=list)
+    unconverged: list[str] = field(default_factory=list)
+    candidates: int = 0
+    guard: str = ""
+    failure: str | None = None
+
+    def line(self) -> str:
+        return (f"{self.day:3d} {self.as_of:%Y-%m-%d} {self.events:6d} {self.candidates:5d} {self.writes:6d} "
+                f"{len(self.wrong):5d} {len(self.missed):6d} {'yes' if self.mismatch else 'no':>8} "
+                f"{len(self.unconverged):6d}  {self.guard or ''}{' FAILED ' + self.failure if self.failure else ''}")
+
+
+HEADER = "day as-of       events cands writes wrong missed mismatch rerun  note"
+
+
+@dataclass
+class Figures:
+    rows: list[DayRow]
+    users: int
+    seconds: float
+
+    @property
+    def wrong_writes(self) -> int:
+        return sum(len(r.wrong) for r in self.rows)
+
+    @property
+    def missed(self) -> int:
+        return sum(len(r.missed) for r in self.rows)
+
+    @property
+    def mismatching_days(self) -> int:
+        return sum(bool(r.mismatch) for r in self.rows)
+
+    @property
+    def unconverged(self) -> int:
+        return sum(len(r.unconverged) for r in self.rows)
+
+    @property
+    def writes(self) -> int:
+        return sum(r.writes for r in self.rows)
+
+    def summary(self) -> str:
+        return (f"{len(self.rows)} daily runs, {self.users} users, {self.writes} writes to Zoom in {self.seconds:.1f} s: "
+                f"wrong writes {self.wrong_writes}, eligible left unreclaimed {self.missed}, "
+                f"days whose warehouse differs from the account {self.mismatching_days}, "
+                f"re-runs that did not converge {self.unconverged}")
+
+    def table(self) -> str:
+        return "\n".join([HEADER] + [r.line() for r in self.rows])
+
+    def details(self, limit: int = 40) -> str:
+        lines = []
+        for r in self.rows:
+            lines += [f"day {r.day} wrong: {w.describe()}" for w in r.wrong]
+            lines += [f"day {r.day} missed: {m}" for m in r.missed]
+            lines += [f"day {r.day} warehouse vs account: {m}" for m in r.mismatch]
+            lines += [f"day {r.day} re-run: {m}" for m in r.unconverged]
+        return "\n".join(lines[:limit] + ([f"... {len(lines) - limit} more"] if len(lines) > limit else []))
+
+
+class Simulation:
+    """Drives one sandbox account and one warehouse through ``config.days`` daily runs."""
+
+    def __init__(self, config: SimConfig, engine: sa.Engine) -> None:
+        self.config = config
+        self.engine = engine
+        scopes = DEFAULT_SCOPES + ((USER_READ,) if config.user_read_scope else ())
+        self.sandbox = SandboxServer(SandboxConfig(
+            accounts=[AccountConfig(users=config.generated_users, seed=config.seed % 1000, scopes=scopes,
+                                    dates_in_user_timezone=True, rate_limits={"Light": 2000, "Medium": 2000,
+                                                                              "Heavy": 2000})],
+            anchor=START, log_limit=10_000_000), port=0)
+        self.account = self.sandbox.account()
+        self.ledger = Ledger(history_start=START - timedelta(days=LOOKBACK_DAYS))
+        self.profile = sim_profile(shards=config.shards)
+        self.oracle = Oracle(self.ledger, self.profile)
+        self.life = Life(config.seed, self.ledger, config.generated_users)
+        self.rows: list[DayRow] = []
+        self.duplicates: set[tuple] = set()  # (user, identifier, as-of) with two candidates, reported once
+        half = config.days // 2
+        self.guard_days = {half: "max_fraction", half + 7: "max_per_run"} if config.guard_days and config.days >= 20 else {}
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self) -> Figures:
+        started = time.monotonic()
+        os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = connection_json(self.sandbox)
+        ensure_schema(self.engine)
+        with self.sandbox:
+            self._setup()
+            for day in range(self.config.days):
+                self.rows.append(self._day(day))
+        return Figures(self.rows, sum(u.exists for u in self.ledger.users.values()), time.monotonic() - started)
+
+    def _setup(self) -> None:
+        """The account as it is before the first run: generated users spread over the timezones."""
+        rng = self.life.rng
+        for user in list(self.account.users()):
+            self.account.update_profile(user["email"], {"timezone": rng.choice(TIMEZONES)})
+            if user["settings"]["feature"].get("webinar"):
+                self.life.no_webinar_grants.add(user["email"].lower())
+        now = self.sandbox.clock.now()
+        emails = [u["email"] for u in self.account.users()]
+        self.ledger.sync(self.account, emails, now)
+        for email in emails:
+            self.ledger.observe_hosting(self.account, email.lower(), self.ledger.history_start)
+
+    def _advance_to(self, moment: datetime) -> datetime:
+        clock = self.sandbox.clock
+        gap = (moment - clock.now()).total_seconds()
+        return clock.advance(gap) if gap > 0 else clock.now()
+
+    def _apply(self, events: list[Event]) -> int:
+        applied = 0
+        for event in sorted(events, key=lambda e: e.at):
+            now = self._advance_to(event.at)
+            instance = apply(event, self.account)
+            if instance is not None:
+                self.ledger.record_instance(event.email, instance, event.args["webinar"])
+            self.ledger.sync(self.account, [event.email], now)
+            applied += 1
+        return applied
+
+    def _day(self, day: int) -> DayRow:
+        as_of = START + timedelta(days=day)
+        row = DayRow(day, as_of)
+        guard = self.guard_days.get(day)
+        if guard is None and day + GUARD_SETUP_DAYS in self.guard_days and self.guard_days[day + GUARD_SETUP_DAYS] == "max_fraction":
+            self._setup_guard_scenario(as_of, as_of + timedelta(days=GUARD_SETUP_DAYS))
+        downgraded = self._run(row, as_of, guard)
+        if day % self.config.rerun_every == self.config.rerun_every - 1 and guard is None:
+            self._rerun(row, as_of)
+        taken: set[str] = set()
+        events = self.life.relicense(as_of + RELICENSE_AT, downgraded, taken)
+        events += self.life.day(as_of, taken)
+        events += self.life.targeted(as_of, self.oracle.plan(as_of + timedelta(days=1)))
+        row.events += self._apply(events)
+        return row
+
+    def _run(self, row: DayRow, as_of: datetime, guard: str | None) -> set[str]:
+        """One scheduled run of ``as_of``; returns the users whose seat it downgraded."""
+        self._advance_to(as_of + RUN_AT)
+        log_start = len(self.sandbox.log)
+        result = pipeline.RunResult(as_of, pipeline.run_id_of(as_of))
+        profile = self.profile
+        pipeline.validate_profile(self.engine, profile, as_of)
+        result.download = pipeline.download(self.engine, profile, as_of)
+        self.ledger.downloaded(as_of)
+        result.pull = pipeline.pull_activity(self.engine, profile, as_of)
+        at_download = self.oracle.plan(as_of)
+        if guard:
+            profile = self._tight_guard(profile, guard, at_download, as_of)
+            row.guard = f"{guard} {getattr(profile.reclaim, guard):g}"
+        users, per_model = self.oracle.removals(at_download)
+        breach = self.oracle.guard_breach(users, per_model, as_of, profile.reclaim)
+        if breach:
+            row.guard += f" (plan exceeds: {breach})"
+        row.events += self._apply(self.life.between(as_of, at_download, as_of + RECLAIM_AT))
+        self._advance_to(as_of + RECLAIM_AT)
+        result.reconcile = pipeline.run_reconcile(self.engine, profile, as_of)
+        eligible = self.oracle.plan(as_of)
+        pipeline.run_reclaim(self.engine, profile, as_of, result)
+        row.failure = result.reclaim_failure if not breach else None
+        writes = self.oracle.judge(list(self.sandbox.log)[log_start:], as_of, breach)
+        row.writes += len(writes)
+        row.wrong += [w for w in writes if not w.verdict.ok]
+        self.ledger.sync(self.account, {w.email for w in writes if w.email}, self.sandbox.clock.now())
+        if breach is None:
+            row.missed += [f"{h.email} {h.identifier}: {self.oracle.eligible(h, as_of).why}" for h in eligible
+                           if h.end is None and not self.ledger.users[h.email].refusal]
+        row.mismatch += self._mismatch(as_of)
+        row.unconverged += self._duplicate_candidates()
+        row.candidates = result.reconcile["candidates"]["opened"]
+        return {w.email for w in writes if w.what == "downgrade" and w.status == 204}
+
+    def _rerun(self, row: DayRow, as_of: datetime) -> None:
+        """The same date twice more (a cleared DAG run): it must converge."""
+        first = self._position(as_of)
+        seen = []
+        for attempt in (1, 2):
+            self._advance_to(as_of + RERUN_AT)
+            log_start = len(self.sandbox.log)
+            result = pipeline.RunResult(as_of, pipeline.run_id_of(as_of))
+            pipeline.validate_profile(self.engine, self.profile, as_of)
+            pipeline.download(self.engine, self.profile, as_of)
+            pipeline.pull_activity(self.engine, self.profile, as_of)
+            pipeline.run_reconcile(self.engine, self.profile, as_of)
+            pipeline.run_reclaim(self.engine, self.profile, as_of, result)
+            writes = self.oracle.judge(list(self.sandbox.log)[log_start:], as_of, None)
+            row.wrong += [w for w in writes if not w.verdict.ok]
+            row.unconverged += [f"re-run {attempt} wrote {w.method} {w.path}" for w in writes]
+            self.ledger.sync(self.account, {w.email for w in writes if w.email}, self.sandbox.clock.now())
+            seen.append((self._position(as_of), self._candidates()))
+        (position, candidates), (position_again, candidates_again) = seen
+        row.unconverged += [f"second re-run changed the position of {m}: {position.get(m)} -> {position_again.get(m)}"
+                            for m in sorted(set(position) | set(position_again))
+                            if position.get(m) != position_again.get(m)]
+        row.unconverged += [f"second re-run changed candidate {c}: {candidates.get(c)} -> {candidates_again.get(c)}"
+                            for c in sorted(set(candidates) | set(candidates_again))
+                            if candidates.get(c) != candidates_again.get(c)]
+        row.unconverged += [f"re-run changed the realised savings of {m}: {first[m][-1]} -> {position[m][-1]}"
+                            for m in sorted(set(first) & set(position)) if first[m][-1] != position[m][-1]]
+        row.unconverged += self._duplicate_candidates()
+
+    # ------------------------------------------------------------------ the guard scenario
+
+    def _setup_guard_scenario(self, as_of: datetime, guard_day: datetime) -> None:
+        event = self.life.webinar_for_quiet_seat(as_of, self.oracle.plan(guard_day), guard_day + timedelta(days=1))
+        if event is not None:
+            self._apply([event])
+
+    def _tight_guard(self, profile: Profile, guard: str, plan, as_of: datetime) -> Profile:
+        """Today's profile with ``guard`` just below what the plan needs, so nothing may be reclaimed.
+
+        max_fraction goes between the fraction the candidates alone need and the one they need
+        with the add-ons removed along with their seats, when those differ.
+        """
+        users, per_model = self.oracle.removals(plan)
+        if not users:
+            return profile
+        if guard == "max_per_run":
+            limits = {"max_per_run": len(users) - 1}
+        else:
+            assigned = self.oracle.assigned(as_of)
+            alone = Counter(m for h in plan if (m := self.oracle.rule(h.identifier).model))
+            full = max(n / assigned[m] for m, n in per_model.items())
+            bare = max(alone.get(m, 0) / assigned[m] for m in per_model)
+            limits = {"max_fraction": (full + bare) / 2 if full > bare else full * 0.99}
+        return profile.model_copy(update={"reclaim": profile.reclaim.model_copy(update=limits)})
+
+    # ------------------------------------------------------------------ reading the warehouse
+
+    def _mismatch(self, as_of: datetime) -> list[str]:
+        sub = software_subscription.c
+        with self.engine.connect() as conn:
+            landed = {tuple(r) for r in conn.execute(
+                sa.select(sub.user_id, sub.identifier).where(sub.profile_alias == ALIAS, sub.active))}
+        expected = self.ledger.snapshots[as_of]
+        return ([f"in the warehouse, not in the account: {k}" for k in sorted(landed - expected)[:5]]
+                + [f"in the account, not in the warehouse: {k}" for k in sorted(expected - landed)[:5]])
+
+    def _duplicate_candidates(self) -> list[str]:
+        c = removal_candidate.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(c.user_id, c.identifier, c.opened_as_of, sa.func.count())
+                                .where(c.profile_alias == ALIAS)
+                                .group_by(c.user_id, c.identifier, c.opened_as_of)
+                                .having(sa.func.count() > 1)).all()
+        found = [f"{n} candidates for {u} {i} opened as of {o:%Y-%m-%d}" for u, i, o, n in rows
+                 if (u, i, o) not in self.duplicates]
+        self.duplicates.update((u, i, o) for u, i, o, _ in rows)
+        return found
+
+    def _position(self, as_of: datetime) -> dict[str, tuple]:
+        p = license_position.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(p.software_model, p.assigned, p.active, p.stale, p.excluded, p.reclaimable,
+                                          p.potential_savings, p.actual_savings)
+                                .where(p.profile_alias == ALIAS, p.as_of == as_of)).all()
+        return {r[0]: tuple(float(v) for v in r[1:]) for r in rows}
+
+    def _candidates(self) -> dict[int, tuple]:
+        c = removal_candidate.c
+        with self.engine.connect() as conn:
+            return {r[0]: tuple(r[1:]) for r in conn.execute(
+                sa.select(c.candidate_id, c.email, c.identifier, c.state).where(c.profile_alias == ALIAS))}
