@@ -112,6 +112,11 @@ def user_key(user: Mapping[str, Any]) -> str:
     return user.get("id") or str(user["email"]).lower()
 
 
+def needs_seat(identifier: str) -> bool:
+    """Whether an add-on lives on the Licensed seat (a downgrade to Basic takes it along)."""
+    return identifier.split(":", 1)[0] in CAPACITY_ADDONS
+
+
 def held_subscriptions(user: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> list[Held]:
     """Every subscription identifier the user holds, from the user object and its settings."""
     if user.get("type") != LICENSED_TYPE or user.get("status") not in ("active", "pending"):

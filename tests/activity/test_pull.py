@@ -194,3 +194,27 @@ def test_a_backfill_run_backwards_extends_the_history(account):
         assert summary["covered_from"] == (as_of - DAY).isoformat()
     assert {(t, i) for t, i, _, _ in account.events()} == account.truth(START - 2 * DAY, ANCHOR)
     assert account.coverage().covered_to == ANCHOR
+
+
+def test_a_new_holder_is_read_once_from_the_history_start(make_account):
+    """Upgraded to Licensed after the last sweep: its earlier hosting (as a Basic user) is read in the
+    same one listing the daily run makes for it anyway, so its last activity is right from day one."""
+    acct = make_account()  # downloaded as of ANCHOR
+    first_day = ANCHOR
+    acct.pull(first_day)
+    acct.sb.clock.advance(DAY.total_seconds())
+    account = acct.sb.account()
+    basic = next(u["id"] for u in account.users("active")
+                 if u["type"] == 1 and account.hosted_uuids(u["id"], START, first_day, kind="meetings"))
+    account.set_user_type(basic, 2)
+    acct.download(first_day + DAY)
+
+    mark = len(acct.sb.log)
+    summary = acct.pull(first_day + DAY, interval_start=first_day)
+
+    assert summary["counts"]["new_holders_read_from_history_start"] == 1
+    assert {(t, i) for t, i, _, _ in acct.events()} == acct.truth(START, first_day + DAY)
+    froms = {r.query["from"] for r in list(acct.sb.log)[mark:] if r.path == f"/v2/users/{basic}/meetings"
+             and r.query.get("type") == "previous_meetings"}
+    assert froms == {(START - DAY).date().isoformat()}
+    assert acct.calls(mark)[("meetings", "previous_meetings")] == len(acct.holders())

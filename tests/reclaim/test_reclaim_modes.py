@@ -17,6 +17,7 @@ def test_dry_run_reports_every_change_and_sends_none(any_world):
     alice = world.licensed("alice", addons=("webinar",))
     bob = world.licensed("bob", addons=("large_meeting",))
     seat_a, webinar_a, seat_b = world.candidate(alice), world.candidate(alice, "webinar"), world.candidate(bob)
+    large_b = world.candidate(bob, "large_meeting")
 
     outcome = world.reclaim("dry_run")
 
@@ -27,11 +28,11 @@ def test_dry_run_reports_every_change_and_sends_none(any_world):
     assert planned == {
         (webinar_a, "remove_webinar"): f'PATCH /users/{alice["id"]}/settings {{"feature": {{"webinar": false}}}}',
         (seat_a, "downgrade_to_basic"): f'PATCH /users/{alice["id"]} {{"type": 1}}',
-        (seat_b, "remove_large_meeting"): f'PATCH /users/{bob["id"]}/settings {{"feature": {{"large_meeting": false}}}}',
+        (large_b, "remove_large_meeting"): f'PATCH /users/{bob["id"]}/settings {{"feature": {{"large_meeting": false}}}}',
         (seat_b, "downgrade_to_basic"): f'PATCH /users/{bob["id"]} {{"type": 1}}',
     }
     summary = outcome.summary()
-    assert summary["dry_run"] and summary["closed_complete"] == 3 and summary["writes"] == 0
+    assert summary["dry_run"] and summary["closed_complete"] == 4 and summary["writes"] == 0
     assert summary["savings"]["zoom_meetings_licensed"] == {"subscriptions": 2, "saving": 299.8, "currency": "USD"}
     text = outcome.render()
     assert "DRY RUN, nothing was sent to Zoom" in text
@@ -57,8 +58,8 @@ def test_automatic_reclaims_and_leaves_the_account_as_confirmed(any_world):
     bob = world.licensed("bob", addons=("large_meeting",))
     carol = world.licensed("carol")
     invited = world.licensed("invited", pending=True)
-    ids = [world.candidate(alice), world.candidate(alice, "webinar"), world.candidate(bob), world.candidate(carol),
-           world.candidate(invited)]
+    ids = [world.candidate(alice), world.candidate(alice, "webinar"), world.candidate(bob),
+           world.candidate(bob, "large_meeting"), world.candidate(carol), world.candidate(invited)]
 
     outcome = world.reclaim(rules=[{"software_model": "*", "last_activity_threshold_days": 60,
                                     "disassociate_pending_invitations": True}])
@@ -80,12 +81,14 @@ def test_automatic_reclaims_and_leaves_the_account_as_confirmed(any_world):
     with world.engine.connect() as conn:
         savings = dict(conn.execute(sa.select(license_position.c.software_model, license_position.c.actual_savings)).all())
     assert savings == {"zoom_meetings_licensed": Decimal("599.60"), "zoom_webinar_500": Decimal("690.00")}
-    assert outcome.summary()["closed_complete"] == 5
+    assert outcome.summary()["closed_complete"] == 6
 
 
 def test_addons_go_before_the_seat_and_are_confirmed_first(world):
     alice = world.licensed("alice", addons=("webinar", "large_meeting"))
     world.candidate(alice)
+    world.candidate(alice, "webinar")
+    world.candidate(alice, "large_meeting")
     world.reclaim()
     uid = alice["id"]
     calls = [c for c in world.api_calls() if c[1].startswith(f"/v2/users/{uid}")]

@@ -42,12 +42,25 @@ def wired(world, tmp_path, monkeypatch):
     return SimpleNamespace(approve=approve, reclaim=reclaim, world=world)
 
 
-def _context(task, answer=None):
+def _context(task, answer=None, run_type="scheduled"):
     """What the task runner hands ``execute``: the run's interval end, the TI (with the approve XCom)."""
     ti = SimpleNamespace(id="0190-ti", try_number=1, map_index=-1, xcom_pull=lambda task_ids: answer,
                          xcom_push=lambda key, value: None)
-    return {"data_interval_end": AS_OF, "run_id": "scheduled__2026-11-28", "ti": ti, "task_instance": ti,
-            "task": task}
+    return {"data_interval_end": AS_OF, "run_id": f"{run_type}__2026-11-28", "ti": ti, "task_instance": ti,
+            "task": task, "dag_run": SimpleNamespace(run_type=run_type)}
+
+
+def _edit_profile(wired, **changes):
+    """Someone edits the profile file after the DAG was parsed: the tasks must read it again."""
+    path = wired.approve.profile_path
+    data = yaml.safe_load(open(path))
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            data[key].update(value)
+        else:
+            data[key] = value
+    with open(path, "w") as f:
+        yaml.safe_dump(data, f)
 
 
 def _event(option, by=PERSON, timedout=False):
@@ -125,3 +138,46 @@ def test_reclaim_refuses_to_write_without_a_persons_approve(wired, answer):
     with pytest.raises(AirflowFailException, match="no Approve from a person"):
         wired.reclaim.execute(_context(wired.reclaim, answer))
     assert world.api_calls() == [] and world.state(seat) == "awaiting_approval"
+
+
+def _nobody_asked(monkeypatch):
+    monkeypatch.setattr("airflow.providers.standard.operators.hitl.upsert_hitl_detail",
+                        lambda **kw: pytest.fail("nobody must be asked"))
+
+
+def test_a_backfill_run_plans_as_a_dry_run_and_never_writes(wired, monkeypatch):
+    world = wired.world
+    seat = world.candidate(world.licensed(), state="awaiting_approval")
+    _nobody_asked(monkeypatch)
+
+    assert wired.approve.execute(_context(wired.approve, run_type="backfill"))["not_asked"] is True
+    summary = wired.reclaim.execute(_context(wired.reclaim, run_type="backfill"))
+
+    assert summary["dry_run"] is True and summary["closed_complete"] == 1
+    assert world.writes() == [] and world.state(seat) == "awaiting_approval"
+
+
+def test_reclaim_turned_off_after_parsing_writes_nothing(wired, monkeypatch):
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    world = wired.world
+    seat = world.candidate(world.licensed(), state="awaiting_approval")
+    _edit_profile(wired, reclaim_subscriptions=False)
+    _nobody_asked(monkeypatch)
+
+    wired.approve.execute(_context(wired.approve))
+    with pytest.raises(AirflowSkipException, match="reclaim_subscriptions is false"):
+        wired.reclaim.execute(_context(wired.reclaim, _event("Approve")))
+    assert world.api_calls() == [] and world.state(seat) == "awaiting_approval"
+
+
+def test_dry_run_set_after_parsing_plans_without_asking_or_writing(wired, monkeypatch):
+    world = wired.world
+    world.candidate(world.licensed(), state="awaiting_approval")
+    _edit_profile(wired, reclaim={"mode": "dry_run"})
+    _nobody_asked(monkeypatch)
+
+    wired.approve.execute(_context(wired.approve))
+    summary = wired.reclaim.execute(_context(wired.reclaim, _event("Approve")))
+
+    assert summary["dry_run"] is True and world.writes() == []

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.reclaim.conftest import USER_READ_SCOPES
 from tests.reclaim.world import AS_OF
 
 HOUR = timedelta(hours=1)
@@ -13,6 +14,12 @@ HOUR = timedelta(hours=1)
 def _hosted_after_as_of(world, user, webinar=False):
     world.account.add_meeting(user["email"], AS_OF + 2 * HOUR, webinar=webinar)
     world.sb.clock.advance(timedelta(days=1).total_seconds())  # the meeting is over: hosting, not upcoming
+
+
+def _hosted_across_the_as_of(world, user):
+    """23:30 to 00:15: not over when the activity was pulled, started before the as-of."""
+    world.account.add_meeting(user["email"], AS_OF - timedelta(minutes=30), duration=45)
+    world.sb.clock.advance(timedelta(hours=2).total_seconds())
 
 
 CASES = {
@@ -30,6 +37,8 @@ CASES = {
                                         "closed_canceled", "activity: hosted webinar"),
     "hosted a webinar since (seat)": (lambda w, u: _hosted_after_as_of(w, u, webinar=True), None,
                                       "closed_canceled", "activity: hosted webinar"),
+    "hosted across the as-of": (lambda w, u: _hosted_across_the_as_of(w, u), None, "closed_canceled",
+                                "activity: hosted meeting"),
     "upcoming meeting": (lambda w, u: w.account.add_meeting(u["email"], AS_OF + timedelta(days=3)), None,
                          "closed_skipped", "upcoming meeting"),
     "upcoming webinar": (lambda w, u: w.account.add_meeting(u["email"], AS_OF + timedelta(days=3), webinar=True),
@@ -50,6 +59,16 @@ def test_a_failed_recheck_closes_without_writing(world, case):
     got_state, reason = world.states()[cand]
     assert got_state == state and words in reason
     assert outcome.summary()[state] == 1
+
+
+def test_the_hosting_check_asks_zoom_from_a_day_before_the_as_of(world):
+    """``from`` is a date in the account's timezone: an account west of UTC is still on the day before."""
+    user = world.licensed()
+    world.candidate(user)
+    world.reclaim()
+    listed = [r.query for r in world.sb.log if r.path == f"/v2/users/{user['id']}/meetings"
+              and r.query.get("type") == "previous_meetings"]
+    assert [q.get("from") for q in listed] == [(AS_OF - timedelta(days=1)).date().isoformat()]
 
 
 def test_hosting_inside_the_analysed_window_does_not_cancel(world):
@@ -74,7 +93,44 @@ def test_a_seat_carrying_an_excluded_addon_is_kept(world):
     cand = world.candidate(user)
     world.reclaim(exclusions={"identifiers": ["webinar:*"]})
     state, reason = world.states()[cand]
-    assert state == "closed_skipped" and "excluded add-on" in reason and world.writes() == []
+    assert state == "closed_skipped" and "add-on kept" in reason and "excluded by identifier=webinar:*" in reason
+    assert world.writes() == []
+
+
+def test_a_seat_whose_addon_is_not_a_candidate_is_kept(world):
+    """The add-on was assigned since the reconcile (or is not idle): the downgrade would take it along."""
+    user = world.licensed(addons=("webinar",))
+    cand = world.candidate(user)
+    world.reclaim()
+    state, reason = world.states()[cand]
+    assert state == "closed_skipped" and "add-on kept: the seat carries webinar:500" in reason
+    assert world.writes() == [] and world.user(user)["type"] == 2
+
+
+def test_a_seat_whose_addon_candidate_is_canceled_is_kept(world):
+    """The add-on's own re-check stops it (a webinar since the as-of cancels seat and add-on alike)."""
+    user = world.licensed(addons=("large_meeting",))
+    seat, addon = world.candidate(user), world.candidate(user, "large_meeting")
+    world.account.set_feature(user["email"], "large_meeting_capacity", 1000)  # capacity changed since
+    world.reclaim()
+    states = world.states()
+    assert states[addon][0] == "closed_skipped" and "no longer holds large_meeting:500" in states[addon][1]
+    assert states[seat][0] == "closed_skipped" and "add-on kept" in states[seat][1]
+    assert world.writes() == []
+
+
+@pytest.mark.parametrize("scopes", ["default", "user_read"])
+def test_an_invitation_accepted_since_the_download_is_not_disassociated(make_world, scopes):
+    """With user:read:user:admin the record of the invitee's email is the active person now; without
+    it the listing shows the person under its new id, and the invitation is gone."""
+    world = make_world(scopes=USER_READ_SCOPES) if scopes == "user_read" else make_world()
+    invited = world.licensed("invitee", pending=True)
+    cand = world.candidate(invited)
+    world.account.set_status(invited["email"], "active")
+    world.reclaim(rules=[{"software_model": "*", "last_activity_threshold_days": 60,
+                          "disassociate_pending_invitations": True}])
+    state, reason = world.states()[cand]
+    assert state == "closed_skipped" and world.writes() == []
 
 
 def test_the_checks_of_one_user_are_shared_and_minimal(world):

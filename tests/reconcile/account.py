@@ -48,11 +48,14 @@ class Account:
         return user_id
 
     def holds(self, user_id: str, model: str = SEAT_MODEL, *, excluded: bool = False, active: bool = True,
-              user_status: str = "active") -> None:
+              user_status: str = "active", held_since: datetime = LONG_AGO, first_seen: datetime | None = None) -> None:
+        """``held_since``: the as-of of the snapshot that began this holding (the profile's first
+        snapshot is LONG_AGO, when the other subscriptions were first seen); ``first_seen`` when the
+        subscription was seen at all, if earlier (it ended and came back)."""
         self._insert(software_subscription, user_id=user_id, identifier=identifier_of(model), email=_email(user_id),
                      software_model=model, user_status=user_status, active=active, excluded=excluded,
-                     exclusion_rule="email=svc-*" if excluded else None, first_seen_at=LONG_AGO,
-                     last_seen_at=AS_OF, ended_at=None if active else AS_OF, updated_at=AS_OF)
+                     exclusion_rule="email=svc-*" if excluded else None, first_seen_at=first_seen or held_since,
+                     held_since=held_since, last_seen_at=AS_OF, ended_at=None if active else AS_OF, updated_at=AS_OF)
 
     def seat(self, user_id: str, *, created: datetime | None = LONG_AGO, **holds) -> str:
         """A user holding the Licensed seat: the common case."""

@@ -96,10 +96,12 @@ def test_excluded_users_and_excluded_identifiers_are_never_candidates(account, w
     assert verdicts(warehouse.engine) == {
         ("svc", SEAT_IDENTIFIER): "excluded",
         ("svc", "webinar:500"): "excluded",
-        ("host", SEAT_IDENTIFIER): "candidate",
+        # Downgrading the idle seat would take the excluded add-on along: the seat is kept too.
+        ("host", SEAT_IDENTIFIER): "kept_by_addon",
         ("host", "webinar:500"): "excluded",
     }
     assert open_candidate(warehouse.engine, "svc") is None
+    assert open_candidate(warehouse.engine, "host") is None
     assert open_candidate(warehouse.engine, "host", "webinar:500") is None
     assert summary["verdicts"]["excluded"] == 3
 

@@ -5,18 +5,27 @@
 --   (reconcile_rule.counts_meetings / counts_webinars: seat = meetings or webinars, webinar
 --   add-on = webinars, large-meeting add-on = meetings). Each is one backward index seek on
 --   ix_activity_event_user (profile_alias, user_id, event_type, occurred_at).
+-- assigned_at: when the subscription's current holding began, if that was after the profile's
+--   first snapshot (held_since later than the earliest first_seen_at): a seat or add-on assigned
+--   since onboarding, or one that ended and came back. Held since the first snapshot: NULL,
+--   because then the analysed history itself is the start of what is known.
 -- inactive_since: the start of the stretch, ending at the as-of, in which the subscription is
 --   KNOWN to have been held and unused = the latest of last activity, the start of the analysed
---   history (activity_coverage) and the account's creation. NULL when nothing is known: no
+--   history (activity_coverage), the account's creation and assigned_at. So a seat assigned
+--   yesterday is idle for one day, whatever the account's age. NULL when nothing is known: no
 --   coverage, or coverage ending before the as-of. A pending invitation cannot host, so it is
---   idle since its invitation whatever the coverage.
+--   idle since its invitation (or its assignment, if later) whatever the coverage.
 -- inactive_days: whole days from inactive_since to the as-of. julianday() is SQLite's built-in;
 --   PostgreSQL gets the same function from schema.py. Rounding to the millisecond first keeps the
 --   float difference from turning exactly 60 days into 59.
 -- status: excluded; else candidate when inactive_days >= threshold (the whole rule: idle long
---   enough, account old enough and history complete, because inactive_since is the latest of the
---   three); else used (hosted within the threshold); else new_account (younger than the
+--   enough, account old enough, assigned long enough and history complete, because
+--   inactive_since is the latest of them); else used (hosted within the threshold); else
+--   new_account (younger than the threshold); else new_subscription (assigned within the
 --   threshold); else insufficient_history (the analysed history does not span the threshold).
+--   Then kept_by_addon: a seat whose user holds an add-on that needs the seat (webinar, large
+--   meeting, Zoom Events) and is not a candidate itself. Downgrading the seat would take that
+--   add-on along, so the seat waits until the add-on is idle too (or is excluded no more).
 -- Coverage of several sources: complete only where all of them are (latest start, earliest end).
 -- held is MATERIALIZED (SQLite 3.35+, PostgreSQL 12+) so the per-subscription index seeks run once:
 -- inlined, PostgreSQL would repeat them wherever the later steps use last activity.
@@ -25,10 +34,18 @@ WITH coverage AS (
     FROM activity_coverage
     WHERE profile_alias = :profile_alias
 ),
+first_snapshot AS (
+    SELECT min(first_seen_at) AS first_seen_at
+    FROM software_subscription
+    WHERE profile_alias = :profile_alias
+),
 held AS MATERIALIZED (
     SELECT
         s.profile_alias, s.user_id, s.identifier, s.software_model, s.email, s.user_status, s.excluded,
         u.user_created_at,
+        COALESCE(s.held_since, s.first_seen_at) AS held_since,
+        CASE WHEN COALESCE(s.held_since, s.first_seen_at) > f.first_seen_at
+             THEN COALESCE(s.held_since, s.first_seen_at) END AS assigned_at,
         r.last_activity_threshold_days AS threshold_days, r.window_start, r.evidence AS rule_evidence,
         c.covered_from, c.covered_to,
         CASE WHEN r.counts_meetings THEN (
@@ -46,6 +63,7 @@ held AS MATERIALIZED (
       ON r.profile_alias = s.profile_alias AND r.as_of = :as_of AND r.software_model = s.software_model
     LEFT JOIN zoom_user u ON u.profile_alias = s.profile_alias AND u.user_id = s.user_id
     CROSS JOIN coverage c
+    CROSS JOIN first_snapshot f
     WHERE s.profile_alias = :profile_alias AND s.active
 ),
 last_activity AS (
@@ -54,18 +72,30 @@ last_activity AS (
              THEN h.last_meeting_at ELSE h.last_webinar_at END AS last_activity_at
     FROM held h
 ),
-idle AS (
+known AS (
+    -- The latest of the history start (or the invitation, for a pending user), the account's
+    -- creation and the assignment: before it, idleness is not known.
     SELECT l.*,
+        CASE WHEN l.assigned_at > l.base_since THEN l.assigned_at ELSE l.base_since END AS known_since
+    FROM (
+        SELECT h.*,
+            CASE
+                WHEN h.user_status = 'pending' THEN h.user_created_at
+                WHEN h.covered_from IS NULL OR h.covered_to < :as_of THEN NULL
+                WHEN h.user_created_at >= h.covered_from THEN h.user_created_at
+                ELSE h.covered_from
+            END AS base_since
+        FROM last_activity h
+    ) l
+),
+idle AS (
+    SELECT k.*,
         CASE
-            WHEN l.user_status = 'pending' THEN l.user_created_at
-            WHEN l.covered_from IS NULL OR l.covered_to < :as_of THEN NULL
-            WHEN l.last_activity_at >= l.covered_from
-                 AND (l.user_created_at IS NULL OR l.last_activity_at >= l.user_created_at)
-                THEN l.last_activity_at
-            WHEN l.user_created_at >= l.covered_from THEN l.user_created_at
-            ELSE l.covered_from
+            WHEN k.known_since IS NULL THEN NULL
+            WHEN k.user_status <> 'pending' AND k.last_activity_at >= k.known_since THEN k.last_activity_at
+            ELSE k.known_since
         END AS inactive_since
-    FROM last_activity l
+    FROM known k
 ),
 aged AS (
     SELECT i.*,
@@ -80,9 +110,27 @@ judged AS (
             WHEN a.inactive_days >= a.threshold_days THEN 'candidate'
             WHEN a.last_activity_at > a.window_start THEN 'used'
             WHEN a.user_created_at > a.window_start THEN 'new_account'
+            WHEN a.assigned_at > a.window_start THEN 'new_subscription'
             ELSE 'insufficient_history'
-        END AS status
+        END AS verdict
     FROM aged a
+),
+kept AS (
+    -- Per user, the first add-on that needs the seat and is not a candidate itself.
+    SELECT j.user_id, min(j.identifier) AS identifier
+    FROM judged j
+    WHERE j.verdict <> 'candidate'
+      AND (j.identifier IN ('webinar', 'large_meeting', 'zoom_events')
+           OR j.identifier LIKE 'webinar:%' OR j.identifier LIKE 'large_meeting:%'
+           OR j.identifier LIKE 'zoom_events:%')
+    GROUP BY j.user_id
+),
+decided AS (
+    SELECT j.*, k.identifier AS kept_identifier,
+        CASE WHEN j.verdict = 'candidate' AND j.identifier = 'user_type:2' AND k.identifier IS NOT NULL
+             THEN 'kept_by_addon' ELSE j.verdict END AS status
+    FROM judged j
+    LEFT JOIN kept k ON k.user_id = j.user_id
 ),
 reasoned AS (
     SELECT j.*,
@@ -90,18 +138,19 @@ reasoned AS (
             CASE WHEN j.user_status = 'pending' THEN 'pending_invitation'
                  WHEN j.last_activity_at IS NULL THEN 'never_hosted'
                  ELSE 'no_hosting_since' END
+             WHEN j.status = 'kept_by_addon' THEN substr('keeps ' || j.kept_identifier, 1, 64)
         END AS reason
-    FROM judged j
+    FROM decided j
 )
 INSERT INTO reconcile_evaluation (
     profile_alias, user_id, identifier, as_of, software_model, email, user_status, excluded,
-    threshold_days, user_created_at, last_activity_at, inactive_since, inactive_days, status, reason,
-    evidence
+    threshold_days, user_created_at, assigned_at, last_activity_at, inactive_since, inactive_days, status,
+    reason, evidence
 )
 SELECT
     x.profile_alias, x.user_id, x.identifier, :as_of, x.software_model, x.email, x.user_status, x.excluded,
-    x.threshold_days, x.user_created_at, x.last_activity_at, x.inactive_since, x.inactive_days, x.status,
-    x.reason,
+    x.threshold_days, x.user_created_at, x.assigned_at, x.last_activity_at, x.inactive_since, x.inactive_days,
+    x.status, x.reason,
     -- Evidence, for candidates only: built as JSON text with || and parsed by json(), which both
     -- back ends have (SQLite's function; PostgreSQL's function-style cast to json). Timestamps
     -- print as the first 19 characters of their text form (ISO on both: SQLite stores that text,
@@ -119,6 +168,14 @@ SELECT
         || ',"user_status":"' || x.user_status || '"'
         || ',"user_created_at":'
         || COALESCE('"' || replace(substr(CAST(x.user_created_at AS TEXT), 1, 19), ' ', 'T') || 'Z"', 'null')
+        || ',"held_since":'
+        || COALESCE('"' || replace(substr(CAST(x.held_since AS TEXT), 1, 19), ' ', 'T') || 'Z"', 'null')
+        || ',"assigned_after_onboarding":' || CASE WHEN x.assigned_at IS NULL THEN 'false' ELSE 'true' END
+        || ',"previous_candidate_id":' || COALESCE(CAST((
+            SELECT max(rc.candidate_id) FROM removal_candidate rc
+            WHERE rc.profile_alias = x.profile_alias AND rc.user_id = x.user_id AND rc.identifier = x.identifier
+              AND rc.state LIKE 'closed%' AND rc.evaluated_as_of < :as_of
+        ) AS TEXT), 'null')
         || ',"window":{"from":'
         || COALESCE('"' || replace(substr(CAST(x.covered_from AS TEXT), 1, 19), ' ', 'T') || 'Z"', 'null')
         || ',"to":'

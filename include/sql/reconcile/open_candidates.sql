@@ -1,7 +1,9 @@
--- A new removal candidate for every candidate verdict without an open candidate: state new_state
--- (ready, or awaiting_approval in approval mode). ux_removal_candidate_open guarantees at most one
--- open candidate per subscription even if two runs raced. Ordered, so candidate ids are given in
--- the same order on every back end.
+-- A new removal candidate for every candidate verdict without a candidate of this as-of or later:
+-- state new_state (ready, or awaiting_approval in approval mode). At most one candidate per
+-- subscription and as-of: a candidate that this as-of already saw (open, or closed by reclaim or
+-- skipped) is not followed by another one until a later as-of, so re-running a date converges.
+-- The open one is ruled out by ux_removal_candidate_open too, even if two runs raced. Ordered, so
+-- candidate ids are given in the same order on every back end.
 INSERT INTO removal_candidate (
     profile_alias, user_id, identifier, email, software_model, state, reason, evidence, threshold_days,
     opened_as_of, evaluated_as_of, run_id, created_at, updated_at
@@ -17,6 +19,6 @@ WHERE e.profile_alias = :profile_alias
       WHERE rc.profile_alias = e.profile_alias
         AND rc.user_id = e.user_id
         AND rc.identifier = e.identifier
-        AND rc.state IN ('ready', 'awaiting_approval', 'attention_required')
+        AND (rc.state IN ('ready', 'awaiting_approval', 'attention_required') OR rc.evaluated_as_of >= :as_of)
   )
 ORDER BY e.user_id, e.identifier

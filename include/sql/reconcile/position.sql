@@ -3,8 +3,10 @@
 -- assigned = active subscriptions, excluded ones included; assigned = active + stale + excluded.
 -- active = not excluded and used within the threshold; stale = not excluded and not used within it
 -- (never-used new accounts and subscriptions without enough history included: they are not in use,
--- they are just not removal candidates). reclaimable = candidate verdicts, less those whose open
--- candidate is attention_required (reclaim failed): exactly the open ready / awaiting_approval ones.
+-- they are just not removal candidates). reclaimable = candidate verdicts, less those whose
+-- candidate of this as-of has left ready / awaiting_approval (reclaim failed, skipped it or the
+-- re-check canceled it): the potential savings are those still open. A candidate reclaimed has
+-- ended its subscription, so a re-run of the same as-of after the reclaim gives the same figures.
 -- Excluded subscriptions are left out of every cost figure (DESIGN.md), so the cost basis is
 -- assigned - excluded. A model without an entitlement has purchased 0 and no unit cost; its cost
 -- figures are 0 because the cost is unknown, not because it is free.
@@ -34,7 +36,7 @@ WITH held AS (
     FROM reconcile_evaluation e
     LEFT JOIN removal_candidate rc
       ON rc.profile_alias = e.profile_alias AND rc.user_id = e.user_id AND rc.identifier = e.identifier
-     AND rc.state = 'attention_required'
+     AND rc.evaluated_as_of = :as_of AND rc.state NOT IN ('ready', 'awaiting_approval')
     WHERE e.profile_alias = :profile_alias
     GROUP BY e.software_model
 ),

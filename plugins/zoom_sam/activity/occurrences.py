@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from zoom_sam.activity.window import Window
@@ -34,6 +34,16 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else None
+
+
+def running_after(item: Mapping[str, Any], moment: datetime) -> bool:
+    """Whether a listed instance was hosted at or after ``moment``: it started then or later, or it
+    started before and was still running (start + duration). A meeting from 23:30 to 00:15 is
+    hosting on both sides of midnight. Undated items are not."""
+    start = parse_time(item.get("start_time"))
+    if start is None:
+        return False
+    return start >= moment or start + timedelta(minutes=_minutes(item.get("duration")) or 0) > moment
 
 
 @dataclass

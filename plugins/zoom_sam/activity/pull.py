@@ -73,6 +73,12 @@ def pull_shard(
         log.info("nothing to read: the window is empty")
         return {**summary, "counts": {"holders": len(holders)}, "api": api_delta(client.stats(), before)}
     plan = SweepPlan(alias, window, source, upcoming=window.advances_coverage, idle_days=idle_days)
+    if coverage is not None and window.kind == "catch_up" and source == PER_USER:
+        plan = dataclasses.replace(plan, history_from=coverage.covered_from, new_after=coverage.covered_to)
+        fresh = sum(1 for h in holders if plan.window_for(h) is not window)
+        if fresh:
+            log.info("%d holder(s) became holders after the last completed sweep: each is read once from the "
+                     "history start %s", fresh, coverage.covered_from.isoformat())
     if source == PER_USER:
         counts = sweep(client, engine, holders, plan, max_in_flight=max_in_flight,
                        batch_holders=batch_holders).as_dict()

@@ -34,14 +34,13 @@ from zoom_sam.activity.holders import Holder
 from zoom_sam.activity.occurrences import UPCOMING_MEETING, UPCOMING_WEBINAR, HolderRows, sort_items
 from zoom_sam.activity.progress import SweepProgress
 from zoom_sam.activity.store import ActivityWriter
-from zoom_sam.activity.window import Window
+from zoom_sam.activity.window import Window, query_dates
 from zoom_sam.zoom.errors import ZoomApiError, ZoomNotFound
 
 log = logging.getLogger(__name__)
 
 HOSTING_NOT_ALLOWED = 3161     # list meetings: "hosting and scheduling not allowed for your user"
 WEBINAR_PLAN_MISSING = 200     # list webinars without the Webinar add-on (HTTP 400)
-QUERY_PADDING = timedelta(days=1)  # from/to are dates in the account's timezone: pad, then filter
 GONE_SAMPLE = 50                   # user ids of deleted holders kept in job_result
 
 
@@ -56,6 +55,17 @@ class SweepPlan:
     webinars: bool = True        # list webinars of webinar add-on holders
     upcoming: bool = False       # record upcoming webinars from that listing (a run advancing coverage)
     idle_days: int | None = None  # with ``upcoming``: read upcoming meetings of holders idle this long
+    # Holders since after ``new_after`` (the coverage end: no completed sweep read them) are read
+    # from ``history_from`` (the coverage start) instead, so a new holder's last activity is
+    # right from its first day; still one listing per holder.
+    history_from: datetime | None = None
+    new_after: datetime | None = None
+
+    def window_for(self, holder: Holder) -> Window:
+        """The stretch read for one holder: the run's window, or the whole history for a new holder."""
+        if self.new_after is None or holder.since is None or holder.since <= self.new_after:
+            return self.window
+        return Window(min(self.history_from, self.window.start), self.window.end, "new_holder")
 
 
 @dataclass
@@ -65,6 +75,7 @@ class HolderRead:
     rows: HolderRows = field(default_factory=HolderRows)
     upcoming_read: list[str] = field(default_factory=list)
     gone: bool = False
+    new_holder: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -72,6 +83,7 @@ class HolderRead:
 class SweepCounts:
     holders: int = 0
     done: int = 0
+    new_holders: int = 0
     meeting_events: int = 0
     webinar_events: int = 0
     upcoming: int = 0
@@ -85,7 +97,8 @@ class SweepCounts:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "holders": self.holders, "holders_done": self.done, "meeting_events": self.meeting_events,
+            "holders": self.holders, "holders_done": self.done, "new_holders_read_from_history_start": self.new_holders,
+            "meeting_events": self.meeting_events,
             "webinar_events": self.webinar_events, "upcoming_events": self.upcoming,
             "upcoming_checks": self.upcoming_checks, "dropped_outside_window": self.outside_window,
             "dropped_undated": self.undated, "holders_not_found": self.gone_count,
@@ -97,16 +110,16 @@ class SweepCounts:
 def read_holder(client: Any, plan: SweepPlan, holder: Holder, pulled_at: datetime,
                 known_hosting: datetime | None = None) -> HolderRead:
     """Every call of one holder (runs on a worker thread); see the module docstring."""
-    window = plan.window
+    window = plan.window_for(holder)
     out = HolderRead()
+    out.new_holder = window is not plan.window
     common = {"alias": plan.alias, "user_id": holder.user_id, "window": window, "source": plan.source,
               "pulled_at": pulled_at, "into": out.rows}
     try:
         if plan.meetings:
             try:
-                items = client.list_meetings(holder.user_id, type="previous_meetings",
-                                             from_=(window.start - QUERY_PADDING).date(),
-                                             to=(window.end + QUERY_PADDING).date())
+                first, last = query_dates(window.start, window.end)
+                items = client.list_meetings(holder.user_id, type="previous_meetings", from_=first, to=last)
                 sort_items(items, webinar=False, **common)
             except ZoomApiError as exc:
                 if isinstance(exc, ZoomNotFound) or exc.code != HOSTING_NOT_ALLOWED:
@@ -181,6 +194,7 @@ def sweep(
 
 def _count(counts: SweepCounts, holder: Holder, read: HolderRead) -> None:
     counts.done += 1
+    counts.new_holders += read.new_holder
     hosted = read.rows.hosted
     webinars = sum(1 for row in hosted if row["event_type"] == "webinar_hosted")
     counts.webinar_events += webinars

@@ -22,9 +22,13 @@ whole UTC days: the end is the as-of's midnight, so coverage never claims a part
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 OVERLAP = timedelta(days=1)
+# Zoom reads ``from``/``to`` as calendar dates in the account's timezone, anywhere from UTC-12 to
+# UTC+14: a day of padding on each side covers every one, and the items are then filtered by
+# their own UTC times, so the padding never lets anything outside the window in.
+QUERY_PADDING = timedelta(days=1)
 REPULL_FALLBACK = timedelta(days=1)  # a manually triggered run has no data interval
 
 
@@ -59,6 +63,11 @@ class Window:
     def describe(self) -> str:
         days = (self.end - self.start).total_seconds() / 86400
         return f"{self.kind} window [{self.start.isoformat()}, {self.end.isoformat()}) ({days:.2f} days)"
+
+
+def query_dates(start: datetime, end: datetime | None = None) -> tuple[date, date | None]:
+    """The ``from``/``to`` dates that cover [start, end) in every timezone (``to`` None: open)."""
+    return (start - QUERY_PADDING).date(), (end + QUERY_PADDING).date() if end is not None else None
 
 
 def day_floor(moment: datetime) -> datetime:

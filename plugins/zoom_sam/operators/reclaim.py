@@ -48,14 +48,22 @@ class ReclaimOperator(ProfileOperator):
     ui_color = "#fbe8e8"
 
     def run(self, run: ProfileRun) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from zoom_sam.hooks.zoom import ZoomHook
         from zoom_sam.reclaim import reclaim
         from zoom_sam.reclaim.approval import approved
+        from zoom_sam.reclaim.model import APPROVAL, run_mode
 
-        mode = run.profile.reclaim.mode
-        answer = run.context["ti"].xcom_pull(task_ids=APPROVE_TASK_ID) if mode == "approval" else None
+        mode, why = run_mode(run.profile, _run_type(run.context))
+        self.log.info("reclaim: %s", why)
+        if mode is None:
+            run.job.status = "disabled"
+            raise AirflowSkipException(why)
+        answer = run.context["ti"].xcom_pull(task_ids=APPROVE_TASK_ID) if mode == APPROVAL else None
         try:
             outcome = reclaim(run.engine, run.profile, as_of=run.as_of, run_id=run.run_id, approved=approved(answer),
+                              mode=mode,
                               client_factory=lambda: ZoomHook(zoom_conn_id=run.profile.zoom_conn_id).get_conn())
         except Exception as exc:
             raise _fail_fast(exc) from None
@@ -85,13 +93,22 @@ class ReclaimApprovalOperator(ProfileOperator, ApprovalOperator):
     def execute(self, context: Any) -> Any:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        if not ProfileOperator.execute(self, context)["candidates"]:
+        counts = ProfileOperator.execute(self, context)
+        if counts.get("not_asked"):
+            return counts  # reclaim runs in the mode run_mode decided, which needs no answer
+        if not counts["candidates"]:
             raise AirflowSkipException("no candidate to reclaim in this run: nobody is asked, nothing is reclaimed")
         return ApprovalOperator.execute(self, context)
 
     def run(self, run: ProfileRun) -> dict[str, Any]:
         from zoom_sam.reclaim.approval import approval_request
+        from zoom_sam.reclaim.model import APPROVAL, run_mode
 
+        mode, why = run_mode(run.profile, _run_type(run.context))
+        if mode != APPROVAL:
+            self.log.info("nobody is asked: %s", why)
+            run.job.status = "not_asked"
+            return {"not_asked": True, "reason": why}
         try:
             request = approval_request(run.engine, run.profile, run.as_of, self.response_timeout)
         except Exception as exc:
@@ -101,3 +118,9 @@ class ReclaimApprovalOperator(ProfileOperator, ApprovalOperator):
             run.job.status = "nothing_to_approve"
         self.subject, self.body = request.subject, request.body
         return request.counts()
+
+
+def _run_type(context: Any) -> str | None:
+    """The run's DagRunType as a plain string ("scheduled", "manual", "backfill", ...)."""
+    run_type = getattr(context.get("dag_run"), "run_type", None)
+    return getattr(run_type, "value", run_type)

@@ -92,7 +92,7 @@ class UserReclaim:
             if verdict is not None:
                 self._finish(c, verdict.state, verdict.reason, results)
         go = check.go(todo)
-        steps = plan_user(go, check.held_addons())
+        steps = plan_user(go)
         if self.dry_run:
             for c in go:
                 actions = [a for owner, a in steps if owner is c]

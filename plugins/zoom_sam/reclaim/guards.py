@@ -2,9 +2,11 @@
 
 A wrong rule, a broken activity pull or a bad exclusion can make every seat look unused. The
 guards turn that into a failed task with a readable message instead of a downgraded company:
-``max_per_run`` caps the subscriptions of one run, ``max_fraction`` the share of a model's
-assigned seats. They are checked on the whole run before the first call to Zoom, so they are
-all-or-nothing by construction.
+``max_per_run`` caps the users whose licensing one run changes, ``max_fraction`` the share of a
+model's assigned subscriptions one run removes. They count every subscription the plan removes,
+add-ons included: the plan removes nothing that is not a candidate of its own (``plan.py``). They
+are checked on the whole run before the first call to Zoom, so they are all-or-nothing by
+construction.
 """
 from __future__ import annotations
 
@@ -25,8 +27,8 @@ class GuardExceeded(RuntimeError):
 
 @dataclass(frozen=True)
 class GuardVerdict:
-    total: int
-    per_model: dict[str, tuple[int, int]]  # model -> (to reclaim, assigned)
+    total: int                             # users whose licensing the run changes
+    per_model: dict[str, tuple[int, int]]  # model -> (subscriptions to remove, assigned)
     max_per_run: int
     max_fraction: float
 
@@ -52,10 +54,11 @@ class GuardVerdict:
         models = "; ".join(
             f"{m}: {n} of {assigned} assigned ({n / assigned:.0%})" for m, (n, assigned) in sorted(self.per_model.items())
         )
-        lines = [f"This run would reclaim {self.total} subscription(s) ({models})."]
+        subscriptions = sum(n for n, _ in self.per_model.values())
+        lines = [f"This run would reclaim {subscriptions} subscription(s) of {self.total} user(s) ({models})."]
         fixes = []
         if self.over_count:
-            lines.append(f"That is more than reclaim.max_per_run = {self.max_per_run}.")
+            lines.append(f"That is more than reclaim.max_per_run = {self.max_per_run} users.")
             fixes.append(f"reclaim.max_per_run to at least {self.total}")
         over = self.over_fraction
         if over:
@@ -90,7 +93,8 @@ def evaluate(
     max_fraction: float,
 ) -> GuardVerdict:
     """The guard verdict for the subscriptions a run would reclaim."""
+    to_reclaim = list(to_reclaim)
     counts = Counter(c.software_model for c in to_reclaim)
     # A model with candidates but no assigned seat on record is counted as fully at stake.
     per_model = {m: (n, max(n, assigned.get(m, 0))) for m, n in counts.items()}
-    return GuardVerdict(sum(counts.values()), per_model, max_per_run, max_fraction)
+    return GuardVerdict(len({c.user_id for c in to_reclaim}), per_model, max_per_run, max_fraction)

@@ -19,6 +19,23 @@ CLOSED_CANCELED = "closed_canceled"
 ATTENTION_REQUIRED = "attention_required"
 
 MODES = ("dry_run", "approval", "automatic")
+DRY_RUN, APPROVAL = "dry_run", "approval"
+BACKFILL_RUN_TYPE = "backfill"  # Airflow's DagRunType of the runs `airflow backfill create` makes
+
+
+def run_mode(profile: Any, run_type: str | None) -> tuple[str | None, str]:
+    """The mode this run reclaims in, and why: decided from the profile as read when the task runs.
+
+    The DAG's shape was fixed when its file was parsed, perhaps before someone turned reclaim off
+    or to dry run; what the file says now wins. A backfill run (up to ten at once, over past
+    intervals) never writes to Zoom: it plans as a dry run. None: reclaim is off, nothing runs.
+    """
+    if not profile.reclaim_subscriptions:
+        return None, "reclaim_subscriptions is false in the profile: nothing is reclaimed, candidates stay open"
+    if run_type == BACKFILL_RUN_TYPE and profile.reclaim.mode != DRY_RUN:
+        return DRY_RUN, (f"a backfill run never writes to Zoom: planned as a dry run (the profile's mode is "
+                         f"{profile.reclaim.mode})")
+    return profile.reclaim.mode, f"mode {profile.reclaim.mode}, from the profile"
 
 # Add-ons zoom-sam knows how to remove: PATCH /users/{id}/settings {"feature": {<flag>: false}}.
 # Other paid flags (Zoom Events, Phone, ...) are left alone: Zoom documents no safe removal for

@@ -1,13 +1,12 @@
 """The writes that reclaim one user's subscriptions, in the order Zoom needs them.
 
 * a webinar or large-meeting add-on: ``PATCH /users/{id}/settings {"feature": {<flag>: false}}``;
-* the seat: first every removable add-on the user still holds (Zoom may refuse or silently drop
-  add-ons on a downgrade, so they go first and are confirmed gone), then
-  ``PATCH /users/{id} {"type": 1}``;
+* the seat: ``PATCH /users/{id} {"type": 1}``, after the user's add-on candidates (Zoom may refuse
+  or silently drop add-ons on a downgrade, so they go first and are confirmed gone). The re-check
+  lets a seat through only when every add-on that needs it is one of those candidates, so the
+  plan never removes anything that is not a candidate of its own, and the guards and the
+  realised savings count every subscription removed;
 * the seat of a pending invitation: ``DELETE /users/{email}?action=disassociate``.
-
-Add-on removals that the seat needs but that are not candidates of their own are journalled
-under the seat's candidate.
 """
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from zoom_sam.licensing import threshold_for
-from zoom_sam.reclaim.model import DISASSOCIATE, DOWNGRADE, REMOVABLE_ADDONS, Action, Candidate, remove_action
+from zoom_sam.reclaim.model import DISASSOCIATE, DOWNGRADE, Action, Candidate, remove_action
 
 
 def final_action(cand: Candidate) -> Action:
@@ -25,21 +24,9 @@ def final_action(cand: Candidate) -> Action:
     return Action(cand.candidate_id, remove_action(cand.addon), cand.user_id, cand.addon)
 
 
-def plan_user(go: Sequence[Candidate], held_addons: Sequence[str]) -> list[tuple[Candidate, Action]]:
+def plan_user(go: Sequence[Candidate]) -> list[tuple[Candidate, Action]]:
     """Ordered (candidate, action) steps for one user's candidates that passed the re-check."""
-    addons = [c for c in go if c.addon]
-    steps = [(c, final_action(c)) for c in addons]
-    seat = next((c for c in go if c.is_seat), None)
-    if seat is not None:
-        if not seat.is_pending:
-            covered = {c.addon for c in addons}
-            steps += [
-                (seat, Action(seat.candidate_id, remove_action(flag), seat.user_id, flag))
-                for flag in REMOVABLE_ADDONS
-                if flag in held_addons and flag not in covered
-            ]
-        steps.append((seat, final_action(seat)))
-    return steps
+    return [(c, final_action(c)) for c in sorted(go, key=lambda c: c.is_seat)]
 
 
 def action_named(cand: Candidate, name: str) -> Action:

@@ -1,29 +1,35 @@
 """The check against Zoom right before a reclaim: is the subscription still held and still unused?
 
-The warehouse is as of last night; people host meetings and admins change licences in between.
-Each of a user's candidates is checked with the seven default scopes only:
+The warehouse is as of last night; people host meetings, accept invitations and admins change
+licences in between. A write happens only if Zoom says, now, what the plan assumed. Each of a
+user's candidates is checked with the seven default scopes only:
 
-* the user still exists and is active (or still a pending invitation): the user record;
+* the user is in the state the candidate was made for: still a pending invitation for one, still
+  active for a seat or add-on (an invitation accepted since is a person now): the user record;
 * the user still holds the subscription, with the same capacity: ``GET /users/{id}/settings``;
-  the same read tells which add-ons must go before the seat;
-* no hosting since the analysed window (the run's as-of) up to now: previous meetings from the
-  as-of for the seat and the large-meeting add-on, webinars for the seat and the webinar add-on
-  (hosting is what counts, DESIGN.md);
-* no upcoming scheduled meeting or webinar.
+* no hosting since the analysed window ended (the run's as-of) up to now: previous meetings for
+  the seat and the large-meeting add-on, webinars for the seat and the webinar add-on (hosting is
+  what counts). A meeting that started before the as-of and ended after it was not over when the
+  activity was pulled, so it is hosting too; the date parameters are padded for every timezone;
+* no upcoming scheduled meeting or webinar (Zoom's upcoming listing includes the live ones);
+* last, for a seat: every add-on that needs the seat and that the user holds now is going in this
+  run too. Downgrading the seat would take it along, so a seat whose add-on is kept (excluded,
+  assigned since the reconcile, not idle, or skipped just now) is kept as well.
 
 A failed check closes the candidate as ``closed_canceled`` (it was used) or ``closed_skipped``
-(gone, changed, upcoming event, excluded add-on, invitation not opted in) with the reason. The
-reads stop as soon as every candidate of the user is decided, and are shared between a user's
-seat and add-ons.
+(gone, changed, upcoming event, add-on kept, invitation not opted in) with the reason. The reads
+stop as soon as every candidate of the user is decided, and are shared between a user's seat and
+add-ons.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from zoom_sam.licensing import Held, held_subscriptions, identifier_exclusion, threshold_for
+from zoom_sam.activity.occurrences import running_after
+from zoom_sam.activity.window import query_dates
+from zoom_sam.licensing import Held, held_subscriptions, identifier_exclusion, needs_seat, threshold_for
 from zoom_sam.reclaim.model import CLOSED_CANCELED, CLOSED_SKIPPED, Candidate
 from zoom_sam.zoom.errors import ZoomNotFound
 
@@ -44,9 +50,6 @@ class UserCheck:
     def go(self, cands: Iterable[Candidate]) -> list[Candidate]:
         """The candidates that passed every check."""
         return [c for c in cands if c.candidate_id not in self.verdicts]
-
-    def held_addons(self) -> list[str]:
-        return [h.identifier.split(":", 1)[0] for h in self.held if h.identifier != "user_type:2"]
 
 
 def check_user(
@@ -72,8 +75,12 @@ def check_user(
                                     "(deleted, deactivated, or the invitation was accepted)")
         return out
     status = record.get("status")
-    if status not in ("active", "pending"):
-        stop(cands, CLOSED_SKIPPED, f"changed: the user is {status} now and holds no subscription")
+    for c in cands:
+        wanted = "pending" if c.is_pending else "active"
+        if status != wanted:
+            what = "the invitation was accepted or replaced" if c.is_pending else "it holds nothing to reclaim"
+            stop([c], CLOSED_SKIPPED, f"changed: the user was {wanted} at reconcile and is {status} now ({what})")
+    if not left():
         return out
 
     settings = None
@@ -92,25 +99,22 @@ def check_user(
         elif not c.is_seat and c.addon is None:
             stop([c], CLOSED_SKIPPED, f"not reclaimable: zoom-sam has no removal for {c.identifier}")
 
-    for c in left(lambda c: c.is_seat):
-        protected = [h.identifier for h in out.held if identifier_exclusion(h.identifier, excluded_identifiers)]
-        if protected:
-            stop([c], CLOSED_SKIPPED, f"excluded add-on: the seat carries {', '.join(protected)}, "
-                                      "which the exclusions keep")
-        elif c.is_pending and not threshold_for(c.software_model, rules).disassociate_pending_invitations:
+    for c in left(lambda c: c.is_seat and c.is_pending):
+        if not threshold_for(c.software_model, rules).disassociate_pending_invitations:
             stop([c], CLOSED_SKIPPED, "pending invitation: its rule does not set disassociate_pending_invitations")
     if status == "pending":  # an invitation cannot host: nothing more to check
         return out
 
     uid = cands[0].user_id
     as_of = cands[0].evaluated_as_of
+    since, _ = query_dates(as_of)
     uses_meetings = left(lambda c: c.is_seat or c.addon == "large_meeting")
     if uses_meetings:
-        hosted = _first(m for m in client.list_meetings(uid, type="previous_meetings", from_=as_of)
-                        if _start(m) >= as_of)
+        hosted = _first(m for m in client.list_meetings(uid, type="previous_meetings", from_=since)
+                        if running_after(m, as_of))
         if hosted:
-            stop(uses_meetings, CLOSED_CANCELED, f"activity: hosted meeting {_describe(hosted)} after the analysed "
-                                                 f"window ended {as_of:%Y-%m-%d %H:%M}Z")
+            stop(uses_meetings, CLOSED_CANCELED, f"activity: hosted meeting {_describe(hosted)}, running after "
+                                                 f"the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
         else:
             upcoming = _first(client.list_meetings(uid, type="upcoming"))
             if upcoming:
@@ -118,24 +122,38 @@ def check_user(
 
     uses_webinars = left(lambda c: c.is_seat or c.addon == "webinar")
     if uses_webinars and (settings or {}).get("feature", {}).get("webinar"):
-        since = [w for w in client.list_webinars(uid) if _start(w) >= as_of]
-        if since:
+        since_as_of = [w for w in client.list_webinars(uid) if running_after(w, as_of)]
+        if since_as_of:
             upcoming = {w.get("uuid") for w in client.list_webinars(uid, type="upcoming")}
-            hosted = [w for w in since if w.get("uuid") not in upcoming]
+            hosted = [w for w in since_as_of if w.get("uuid") not in upcoming]
             if hosted:
-                stop(uses_webinars, CLOSED_CANCELED, f"activity: hosted webinar {_describe(hosted[0])} after the "
-                                                     f"analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
+                stop(uses_webinars, CLOSED_CANCELED, f"activity: hosted webinar {_describe(hosted[0])}, running "
+                                                     f"after the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
             else:
-                stop(uses_webinars, CLOSED_SKIPPED, f"upcoming webinar {_describe(since[0])}")
+                stop(uses_webinars, CLOSED_SKIPPED, f"upcoming webinar {_describe(since_as_of[0])}")
+
+    _keep_seat_for_its_addons(out, cands, excluded_identifiers, stop)
     return out
+
+
+def _keep_seat_for_its_addons(out: UserCheck, cands: Sequence[Candidate], excluded_identifiers: Sequence[str],
+                              stop) -> None:
+    """Stop the seat when an add-on that needs it is held and not reclaimed with it in this run."""
+    going = {c.identifier for c in out.go(cands)}
+    seat = next((c for c in cands if c.is_seat and c.identifier in going), None)
+    if seat is None or seat.is_pending:
+        return
+    kept = [h.identifier for h in out.held if h.identifier != seat.identifier and needs_seat(h.identifier)
+            and h.identifier not in going]
+    if kept:
+        why = ", ".join(f"{i} (excluded by {rule})" if (rule := identifier_exclusion(i, excluded_identifiers))
+                        else i for i in kept)
+        stop([seat], CLOSED_SKIPPED, f"add-on kept: the seat carries {why}, which is not being reclaimed in this "
+                                     "run; downgrading the seat would remove it too")
 
 
 def _first(items: Iterator[dict[str, Any]]) -> dict[str, Any] | None:
     return next(iter(items), None)
-
-
-def _start(item: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(str(item["start_time"]).replace("Z", "+00:00"))
 
 
 def _describe(item: dict[str, Any]) -> str:

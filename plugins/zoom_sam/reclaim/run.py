@@ -127,15 +127,17 @@ def reclaim(
     run_id: str,
     client_factory: Callable[[], Any],
     approved: bool = False,
+    mode: str | None = None,
 ) -> Outcome:
     """Reclaim the profile's open candidates of the reconcile for ``as_of`` in its reclaim mode.
 
     ``client_factory`` builds the Zoom client, only when there is something to check.
+    ``mode`` overrides the profile's (``model.run_mode``: a backfill plans as a dry run).
     ``approved`` must be True in approval mode (a person chose Approve). Raises
     :class:`~zoom_sam.reclaim.guards.GuardExceeded`, :class:`ReclaimNotApproved` (nothing done)
     or :class:`ReclaimIncomplete` (after recording everything that did complete).
     """
-    mode = profile.reclaim.mode
+    mode = mode or profile.reclaim.mode
     if mode not in MODES:
         raise ValueError(f"reclaim mode {mode!r} is not one of {', '.join(MODES)}")
     alias = profile.alias

@@ -38,7 +38,8 @@ from zoom_sam.warehouse.sql import run_sql
 log = logging.getLogger(__name__)
 
 MODES = ("dry_run", "approval", "automatic")
-VERDICTS = ("candidate", "used", "new_account", "insufficient_history", "excluded")
+VERDICTS = ("candidate", "used", "new_account", "new_subscription", "kept_by_addon", "insufficient_history",
+            "excluded")
 OPEN_STATES = ("ready", "awaiting_approval", "attention_required")
 DISTRIBUTION_DAYS = (30, 60, 90, 120)
 
@@ -138,6 +139,12 @@ def _log(summary: dict[str, Any]) -> None:
             "candidates: %d opened, %d refreshed, %d closed_canceled, %d closed_skipped; open now %s",
             changes["opened"], changes["refreshed"], changes["closed_canceled"], changes["closed_skipped"],
             changes["open"],
+        )
+    if verdicts["new_subscription"] or verdicts["kept_by_addon"]:
+        log.info(
+            "spared: %d subscription(s) assigned within their threshold (their clock starts at the snapshot "
+            "that first saw them), %d seat(s) kept because their holder's add-on is not a candidate",
+            verdicts["new_subscription"], verdicts["kept_by_addon"],
         )
     if summary["insufficient_history"]:
         log.warning(

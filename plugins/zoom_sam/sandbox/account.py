@@ -178,6 +178,22 @@ class Account:
     def refusal(self, ref: str) -> tuple[int, str | None] | None:
         return self.resolve(ref).refusal
 
+    def set_status(self, ref: str, status: str) -> None:
+        """Move a user between statuses as Zoom does: an invitee accepting (pending -> active, the
+        user gets its id), a deactivation (active -> inactive) or a reactivation."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}")
+        with self._lock:
+            index = self.find(ref)
+            if index is None:
+                raise KeyError(f"no user {ref!r} in account {self.account_id}")
+            p = self._mutable(ref)
+            if p.status == status:
+                return
+            self._by_status[p.status].remove(index)
+            bisect.insort(self._by_status[status], index)
+            p.status = status
+
     def delete_user(self, ref: str) -> None:
         with self._lock:
             index = self.find(ref)

@@ -19,6 +19,7 @@ from zoom_sam.profile_rows import replace_profile_tables, upsert_profile
 from zoom_sam.profiles import Profile
 from zoom_sam.warehouse.schema import (
     software_model,
+    software_subscription,
     subscription_identifier,
     unrecognized_subscription_identifier,
 )
@@ -44,6 +45,7 @@ def merge_snapshot(engine: Engine, profile: Profile, run_id: str, as_of: datetim
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":  # SQLite plans these statements by their keys already
             run_sql(conn, "download/analyze_snapshot")
+        params["held_since"] = _holding_start(conn, profile.alias, as_of)
         result.new = run_sql(conn, "download/count_new_subscriptions", params).scalar_one()
         run_sql(conn, "download/merge_users", params)
         result.users_gone = run_sql(conn, "download/mark_users_gone", params).rowcount
@@ -75,6 +77,20 @@ def merge_snapshot(engine: Engine, profile: Profile, run_id: str, as_of: datetim
             ).all()
         )
     return result
+
+
+def _holding_start(conn: Connection, alias: str, as_of: datetime) -> datetime:
+    """When a holding that begins in this snapshot is dated: its as-of, or the latest snapshot's.
+
+    A backfill run downloads today's account under an older as-of; an assignment it is the
+    first to see happened after the latest snapshot, so dating it earlier would start its
+    inactivity clock before the seat was even assigned.
+    """
+    latest = conn.execute(
+        sa.select(sa.func.max(software_subscription.c.last_seen_at))
+        .where(software_subscription.c.profile_alias == alias)
+    ).scalar_one_or_none()
+    return max(as_of, latest) if latest is not None else as_of
 
 
 def _merge_models(conn: Connection, profile: Profile, params: dict) -> None:

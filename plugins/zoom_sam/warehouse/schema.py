@@ -157,6 +157,10 @@ software_subscription = sa.Table(
     sa.Column("excluded", sa.Boolean, nullable=False),
     sa.Column("exclusion_rule", sa.String(400)),
     sa.Column("first_seen_at", UtcDateTime, nullable=False),
+    # The as-of of the snapshot that began the current, unbroken holding (first_seen_at again
+    # unless it ended and came back): the inactivity clock of a seat or add-on assigned since
+    # the profile's first snapshot starts here. NULL on rows older than the column: first_seen_at.
+    sa.Column("held_since", UtcDateTime),
     sa.Column("last_seen_at", UtcDateTime, nullable=False),
     sa.Column("ended_at", UtcDateTime),
     sa.Column("last_activity_at", UtcDateTime),
@@ -257,6 +261,8 @@ removal_candidate = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Index("ix_removal_candidate_state", "profile_alias", "state"),
+    # A subscription's candidates over time: one per as-of at most, each pointing to the one before.
+    sa.Index("ix_removal_candidate_subscription", "profile_alias", "user_id", "identifier", "evaluated_as_of"),
     # At most one open candidate per subscription: re-runs update it instead of duplicating.
     sa.Index(
         "ux_removal_candidate_open",
@@ -372,11 +378,13 @@ reconcile_evaluation = sa.Table(
     sa.Column("excluded", sa.Boolean, nullable=False),
     sa.Column("threshold_days", sa.Integer, nullable=False),
     sa.Column("user_created_at", UtcDateTime),
+    # Set when the subscription was assigned after the profile's first snapshot: its clock start.
+    sa.Column("assigned_at", UtcDateTime),
     sa.Column("last_activity_at", UtcDateTime),
     # The start of the known-idle stretch ending at the as-of; NULL when it cannot be known.
     sa.Column("inactive_since", UtcDateTime),
     sa.Column("inactive_days", sa.Integer),
-    # excluded | candidate | used | new_account | insufficient_history
+    # excluded | candidate | used | new_account | new_subscription | kept_by_addon | insufficient_history
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("reason", sa.String(64)),
     sa.Column("evidence", sa.JSON),
