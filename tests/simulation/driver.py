@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,7 +29,7 @@ import sqlalchemy as sa
 
 from tests.simulation import pipeline
 from tests.simulation.events import TIMEZONES, Event, Life, apply
-from tests.simulation.ledger import Ledger
+from tests.simulation.ledger import SEAT, Ledger
 from tests.simulation.oracle import Oracle, Write
 from tests.support.sandbox import connection_json
 from zoom_sam.profiles import Profile
@@ -46,7 +45,7 @@ RECLAIM_AT = timedelta(hours=1)
 RERUN_AT = timedelta(hours=1, minutes=10)
 RELICENSE_AT = timedelta(hours=3)
 LOOKBACK_DAYS = 30
-GUARD_SETUP_DAYS = 10
+GUARD_USERS = 3  # seats made removable on each guard day
 # The optional scope: reclaim then reads each user record with GET /users/{id} (with the seven
 # default scopes it reads the user listing instead; the PostgreSQL variant runs that way).
 USER_READ = "user:read:user:admin"
@@ -83,6 +82,7 @@ class SimConfig:
     shards: int = 2
     rerun_every: int = 7            # every n-th day runs its date again, twice
     guard_days: bool = True         # one day tests max_fraction, one max_per_run (needs 20+ days)
+    relicense: float = 0.0          # share of the seats a run downgrades that an admin gives back that day
 
 
 @dataclass
@@ -199,6 +199,8 @@ class Simulation:
         self.ledger.sync(self.account, emails, now)
         for email in emails:
             self.ledger.observe_hosting(self.account, email.lower(), self.ledger.history_start)
+        for day in self.guard_days:
+            self._reserve_for_guard_day(day)
 
     def _advance_to(self, moment: datetime) -> datetime:
         clock = self.sandbox.clock
@@ -220,13 +222,11 @@ class Simulation:
         as_of = START + timedelta(days=day)
         row = DayRow(day, as_of)
         guard = self.guard_days.get(day)
-        if guard is None and day + GUARD_SETUP_DAYS in self.guard_days and self.guard_days[day + GUARD_SETUP_DAYS] == "max_fraction":
-            self._setup_guard_scenario(as_of, as_of + timedelta(days=GUARD_SETUP_DAYS))
         downgraded = self._run(row, as_of, guard)
         if day % self.config.rerun_every == self.config.rerun_every - 1 and guard is None:
             self._rerun(row, as_of)
-        taken: set[str] = set()
-        events = self.life.relicense(as_of + RELICENSE_AT, downgraded, taken)
+        taken = set(downgraded)  # only ``relicense`` gives a seat back the day it was reclaimed
+        events = self.life.relicense(as_of + RELICENSE_AT, downgraded, self.config.relicense)
         events += self.life.day(as_of, taken)
         events += self.life.targeted(as_of, self.oracle.plan(as_of + timedelta(days=1)))
         row.events += self._apply(events)
@@ -255,7 +255,11 @@ class Simulation:
         result.reconcile = pipeline.run_reconcile(self.engine, profile, as_of)
         eligible = self.oracle.plan(as_of)
         pipeline.run_reclaim(self.engine, profile, as_of, result)
-        row.failure = result.reclaim_failure if not breach else None
+        tripped = (result.reclaim_failure or "").startswith("GuardExceeded")
+        if breach:
+            row.guard += ": the guard stopped the run" if tripped else ": the guard did NOT stop the run"
+        else:
+            row.failure = result.reclaim_failure
         writes = self.oracle.judge(list(self.sandbox.log)[log_start:], as_of, breach)
         row.writes += len(writes)
         row.wrong += [w for w in writes if not w.verdict.ok]
@@ -299,17 +303,26 @@ class Simulation:
 
     # ------------------------------------------------------------------ the guard scenario
 
-    def _setup_guard_scenario(self, as_of: datetime, guard_day: datetime) -> None:
-        event = self.life.webinar_for_quiet_seat(as_of, self.oracle.plan(guard_day), guard_day + timedelta(days=1))
-        if event is not None:
-            self._apply([event])
+    def _reserve_for_guard_day(self, day: int) -> None:
+        """Seats that become removable exactly on a guard day: each hosted one meeting 30.5 days
+        before it and is left alone until then, so the guard has a plan to stop."""
+        guard_as_of = START + timedelta(days=day)
+        last_meeting = guard_as_of - timedelta(days=30, hours=12)
+        reserved = 0
+        for email in sorted(self.ledger.users):
+            user = self.ledger.users[email]
+            held = self.ledger.held_by(email)
+            if reserved == GUARD_USERS or user.status != "active" or user.refusal or email in self.life.reserved \
+                    or self.oracle.user_excluded(email) or [h.identifier for h in held] != [SEAT] \
+                    or any(i.start > last_meeting - timedelta(days=30) for i in self.ledger.instances(email)):
+                continue
+            instance = self.account.add_meeting(email, last_meeting, duration=30)
+            self.ledger.record_instance(email, instance, webinar=False)
+            self.life.reserve(email, guard_as_of + timedelta(days=1))
+            reserved += 1
 
     def _tight_guard(self, profile: Profile, guard: str, plan, as_of: datetime) -> Profile:
-        """Today's profile with ``guard`` just below what the plan needs, so nothing may be reclaimed.
-
-        max_fraction goes between the fraction the candidates alone need and the one they need
-        with the add-ons removed along with their seats, when those differ.
-        """
+        """Today's profile with ``guard`` just below what the plan needs, so nothing may be reclaimed."""
         users, per_model = self.oracle.removals(plan)
         if not users:
             return profile
@@ -317,10 +330,7 @@ class Simulation:
             limits = {"max_per_run": len(users) - 1}
         else:
             assigned = self.oracle.assigned(as_of)
-            alone = Counter(m for h in plan if (m := self.oracle.rule(h.identifier).model))
-            full = max(n / assigned[m] for m, n in per_model.items())
-            bare = max(alone.get(m, 0) / assigned[m] for m in per_model)
-            limits = {"max_fraction": (full + bare) / 2 if full > bare else full * 0.99}
+            limits = {"max_fraction": 0.99 * max(n / assigned[m] for m, n in per_model.items())}
         return profile.model_copy(update={"reclaim": profile.reclaim.model_copy(update=limits)})
 
     # ------------------------------------------------------------------ reading the warehouse

@@ -34,9 +34,10 @@ TIMEZONES = ("Pacific/Honolulu", "America/Anchorage", "America/Los_Angeles", "Am
 DEPTS = ("Engineering", "Sales", "Marketing", "Finance", "Support", "Product", "Legal")
 EXCLUDED_DEPT = "Legal"
 # Events per 100 users per day.
-RATES = {"hire": 1.0, "invite": 0.6, "accept": 0.5, "delete": 0.4, "deactivate": 0.4, "upgrade": 0.8,
-         "downgrade": 0.4, "grant_webinar": 0.6, "revoke_webinar": 0.3, "grant_large_meeting": 0.4,
-         "revoke_large_meeting": 0.2, "transfer": 0.1, "targeted": 3.0, "between": 3.0}
+RATES = {"hire": 2.0, "invite": 1.0, "accept": 0.6, "delete": 0.6, "deactivate": 0.6, "upgrade": 1.5,
+         "downgrade": 0.5, "grant_webinar": 1.0, "revoke_webinar": 0.3, "grant_large_meeting": 0.6,
+         "revoke_large_meeting": 0.2, "transfer": 0.1}
+PRESSURE = 0.3  # the share of tomorrow's (and of this run's) candidates that deliberate events hit
 BEHAVIOURS = (("regular", 0.25, 30), ("occasional", 0.04, 30), ("idle", 0.0, 40))  # name, meetings/day, weight
 SWITCH = 0.03  # chance per day that a user's hosting habit changes
 DAY = timedelta(days=1)
@@ -58,7 +59,7 @@ class Life:
         self.ledger = ledger
         self.scale = population / 100
         self.habit: dict[str, str] = {}
-        self.quiet_until: dict[str, datetime] = {}  # kept idle on purpose (the guard scenario)
+        self.reserved: dict[str, datetime] = {}     # left alone until then (the guard scenario's users)
         self.no_webinar_grants: set[str] = set()    # users whose generated webinars must stay hidden
         self.hired = 0
 
@@ -68,11 +69,18 @@ class Life:
         rate = RATES[kind] * self.scale
         return int(rate) + (self.rng.random() < rate - int(rate))
 
-    def _users(self, *, status: str | None = None, types: Iterable[int] = (1, 2), refusal: bool = False,
+    def _free(self, email: str, as_of: datetime) -> bool:
+        return self.reserved.get(email, as_of) <= as_of
+
+    def reserve(self, email: str, until: datetime) -> None:
+        """No event touches the user before ``until``: no hosting, no licence change, no pressure."""
+        self.reserved[email] = until
+
+    def _users(self, as_of: datetime, *, status: str | None = None, types: Iterable[int] = (1, 2),
                taken: set[str]) -> list[str]:
         return sorted(u.email for u in self.ledger.users.values()
                       if u.exists and u.email not in taken and (status is None or u.status == status)
-                      and u.type in types and u.role_id != "0" and (refusal or not u.refusal))
+                      and u.type in types and u.role_id != "0" and not u.refusal and self._free(u.email, as_of))
 
     def _pick(self, candidates: list[str], taken: set[str]) -> str | None:
         candidates = [c for c in candidates if c not in taken]
@@ -125,12 +133,12 @@ class Life:
                   ("downgrade", {"status": "active", "types": (2,)}), ("transfer", {"status": "active"}))
         for kind, where in simple:
             for _ in range(self._count(kind)):
-                email = self._pick(self._users(taken=taken, **where), taken)
+                email = self._pick(self._users(as_of, taken=taken, **where), taken)
                 if email:
                     events.append(Event(at(), kind, email, {"dept": EXCLUDED_DEPT} if kind == "transfer" else {}))
         for addon in ("webinar", "large_meeting"):
-            holders = [e for e in self._users(status="active", types=(2,), taken=taken) if self._holds(e, addon)]
-            others = [e for e in self._users(status="active", types=(2,), taken=taken)
+            holders = [e for e in self._users(as_of, status="active", types=(2,), taken=taken) if self._holds(e, addon)]
+            others = [e for e in self._users(as_of, status="active", types=(2,), taken=taken)
                       if not self._holds(e, addon) and not self._holds(e, "zoom_events")
                       and (addon != "webinar" or e not in self.no_webinar_grants)]
             for _ in range(self._count(f"grant_{addon}")):
@@ -148,9 +156,7 @@ class Life:
     def _hosting(self, as_of: datetime, calendar: datetime) -> list[Event]:
         rng = self.rng
         events = []
-        for email in self._users(status="active", taken=set()):
-            if self.quiet_until.get(email, as_of) > as_of:
-                continue
+        for email in self._users(as_of, status="active", taken=set()):
             rate = dict((b[0], b[1]) for b in BEHAVIOURS)[self._habit(email)]
             if rng.random() < rate:
                 start = as_of + timedelta(hours=2, minutes=rng.randrange(10, 22 * 60, 5))
@@ -171,9 +177,9 @@ class Life:
         rng = self.rng
         calendar = as_of + timedelta(hours=2)
         targets = [h for h in tomorrow if self.ledger.users[h.email].status == "active"
-                   and self.quiet_until.get(h.email, as_of) <= as_of]
+                   and self._free(h.email, as_of + DAY)]
         events = []
-        for holding in rng.sample(targets, min(len(targets), self._count("targeted"))):
+        for holding in [h for h in targets if rng.random() < PRESSURE]:
             webinar = holding.addon == "webinar"
             if rng.random() < 0.7:  # across tomorrow's as-of: live at the download, over by the reclaim
                 start = as_of + DAY - timedelta(minutes=rng.randrange(10, 45, 5))
@@ -190,7 +196,8 @@ class Life:
         """Changes after the download of the run of ``as_of`` and before its reclaim."""
         rng = self.rng
         events = []
-        for holding in rng.sample(candidates, min(len(candidates), self._count("between"))):
+        candidates = [h for h in candidates if self._free(h.email, as_of + DAY)]
+        for holding in [h for h in candidates if rng.random() < PRESSURE]:
             user = self.ledger.users[holding.email]
             at = as_of + timedelta(minutes=rng.randrange(10, 30))
             if user.status == "pending":
@@ -207,25 +214,9 @@ class Life:
                     "start": at, "duration": 10, "webinar": holding.addon == "webinar"}))
         return sorted(events, key=lambda e: e.at)
 
-    def relicense(self, at: datetime, downgraded: Iterable[str], taken: set[str]) -> list[Event]:
-        """An admin gives back some seats the run reclaimed, the same day."""
-        events = []
-        for email in sorted(downgraded):
-            if self.rng.random() < 0.4 and email not in taken:
-                taken.add(email)
-                events.append(Event(at, "upgrade", email))
-        return events
-
-    def webinar_for_quiet_seat(self, as_of: datetime, seats: list[Holding], until: datetime) -> Event | None:
-        """The guard scenario's setup: a webinar add-on for a seat that stays unused until ``until``,
-        so the seat's removal then carries an add-on that is not a candidate of its own."""
-        seats = [h for h in seats if h.identifier == SEAT and self.ledger.users[h.email].status == "active"
-                 and not self._holds(h.email, "webinar") and h.email not in self.no_webinar_grants]
-        if not seats:
-            return None
-        email = self.rng.choice(sorted(h.email for h in seats))
-        self.quiet_until[email] = until
-        return Event(as_of + timedelta(hours=2, minutes=1), "grant", email, {"flag": "webinar", "capacity": 500})
+    def relicense(self, at: datetime, downgraded: Iterable[str], share: float) -> list[Event]:
+        """An admin gives back ``share`` of the seats the run reclaimed, the same day."""
+        return [Event(at, "upgrade", email) for email in sorted(downgraded) if self.rng.random() < share]
 
 
 def apply(event: Event, account) -> dict | None:

@@ -7,9 +7,11 @@ the moment of a write when all of these hold (DESIGN.md, "Licensing semantics"):
 * it is a modelled subscription (the seat, ``webinar:<C>``, ``large_meeting:<C>``) and its
   threshold ``T`` is its rule's (first matching fnmatch pattern; 60 days without one);
 * the user is not excluded (email, user_id, dept, group_id, role_id patterns as the profile has
-  them now) and the identifier is not excluded; a seat carrying an excluded add-on is not
-  removable (its removal would remove the add-on);
+  them now) and the identifier is not excluded;
 * a pending invitation's seat only when its rule sets ``disassociate_pending_invitations``;
+* a seat only when every add-on on it (webinar, large meeting, Zoom Events: a downgrade takes
+  them along) is eligible itself: a seat is kept by an add-on that is excluded, unmodelled,
+  assigned too recently or in use;
 * its clock started at least ``T`` days before ``A``: clock start = latest of the analysed history
   start, the user's creation (or invitation), and, for a holding first seen after the profile's
   first snapshot, the as-of of the first run whose download saw it. This also makes an account
@@ -23,8 +25,8 @@ Writes are right when:
 
 * ``PATCH /users/{id} {"type": 1}``: the user is active and its seat is eligible;
 * ``PATCH /users/{id}/settings {"feature": {<flag>: false}}`` (webinar, large_meeting): the user
-  holds the add-on and either the add-on is eligible or the seat is (the add-on goes as part of
-  the seat's removal);
+  holds the add-on and it is eligible (on its own, or as part of an eligible seat, which implies
+  it);
 * ``DELETE /users/{email}?action=disassociate``: the user is still a pending invitation and its
   seat is eligible;
 * and the run respects the blast-radius guards: counting, as DESIGN.md does, users whose licensing
@@ -49,6 +51,7 @@ from tests.simulation.ledger import SEAT, Holding, Ledger
 
 DEFAULT_THRESHOLD = 60
 REMOVABLE = ("webinar", "large_meeting")
+SEAT_ADDONS = ("webinar", "large_meeting", "zoom_events")  # add-ons a downgrade to Basic takes along
 WRITES = ("PATCH", "POST", "PUT", "DELETE")
 
 
@@ -142,9 +145,9 @@ class Oracle:
         if holding.identifier == SEAT:
             if user.status == "pending" and not rule.disassociate:
                 return Verdict(False, "pending invitation without disassociate_pending_invitations")
-            carried = [h.identifier for h in self.ledger.held_by(holding.email) if self.identifier_excluded(h.identifier)]
-            if carried:
-                return Verdict(False, f"seat carries excluded {carried[0]}")
+            for addon in self.ledger.held_by(holding.email):
+                if addon.addon in SEAT_ADDONS and not (kept := self.eligible(addon, as_of)).ok:
+                    return Verdict(False, f"kept by its add-on {addon.identifier}: {kept.why}")
         window_start = as_of - timedelta(days=rule.threshold_days)
         clock = self.ledger.clock_start(holding)
         if clock is None:

@@ -21,6 +21,7 @@ from zoom_sam.licensing import DEFAULT_THRESHOLD_DAYS
 from zoom_sam.profile_rows import first_as_of, has_activity_history, upsert_profile
 from zoom_sam.profiles import Profile, activity_start, check_activity_start
 from zoom_sam.reclaim import GuardExceeded, reclaim
+from zoom_sam.reclaim.model import run_mode
 from zoom_sam.reclaim.run import ReclaimIncomplete
 from zoom_sam.reconcile import reconcile
 from zoom_sam.subscriptions.download import download_subscriptions
@@ -41,8 +42,11 @@ class RunResult:
     reclaim_failure: str | None = None  # GuardExceeded / ReclaimIncomplete: the task failed
 
 
+SCHEDULED = "scheduled"  # the DagRunType of the daily runs
+
+
 def run_id_of(as_of: datetime) -> str:
-    return f"scheduled__{as_of.isoformat()}"
+    return f"{SCHEDULED}__{as_of.isoformat()}"
 
 
 def validate_profile(engine: Engine, profile: Profile, as_of: datetime) -> None:
@@ -94,9 +98,13 @@ def run_reconcile(engine: Engine, profile: Profile, as_of: datetime) -> dict[str
 
 
 def run_reclaim(engine: Engine, profile: Profile, as_of: datetime, result: RunResult) -> None:
-    """``reclaim`` (automatic mode: no approval). A guard or an unfinished user fails the task."""
+    """``reclaim`` of a scheduled run (no approval step: the simulation runs in automatic mode).
+    A guard or an unfinished user fails the task."""
+    mode, _ = run_mode(profile, SCHEDULED)
+    if mode is None:
+        return
     try:
-        outcome = reclaim(engine, profile, as_of=as_of, run_id=run_id_of(as_of), approved=False,
+        outcome = reclaim(engine, profile, as_of=as_of, run_id=run_id_of(as_of), approved=False, mode=mode,
                           client_factory=lambda: ZoomHook(zoom_conn_id=profile.zoom_conn_id).get_conn())
         result.reclaim = outcome.summary()
     except (GuardExceeded, ReclaimIncomplete) as exc:

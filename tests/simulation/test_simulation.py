@@ -6,29 +6,43 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.simulation.driver import SimConfig, Simulation
+from tests.simulation.driver import Figures, SimConfig, Simulation
 from zoom_sam.warehouse.engine import engine_for_url
 
 
-def _simulate(url: str, config: SimConfig, monkeypatch):
-    monkeypatch.setenv("ZOOM_SAM_LOG_LEVEL", "WARNING")
+def _simulate(url: str, config: SimConfig) -> Figures:
     engine = engine_for_url(url)
     try:
         figures = Simulation(config, engine).run()
     finally:
         engine.dispose()
     print("\n" + figures.summary())
-    report = f"{figures.summary()}\n{figures.table()}\n{figures.details()}"
-    assert figures.writes > 0 and len(figures.rows) == config.days, report
-    assert (figures.wrong_writes, figures.missed, figures.mismatching_days, figures.unconverged) == (0, 0, 0, 0), report
     return figures
 
 
-def test_sixty_days_of_automatic_reclaim_on_sqlite(tmp_path, monkeypatch):
-    _simulate(f"sqlite:///{tmp_path / 'warehouse.db'}", SimConfig(days=60), monkeypatch)
+def _assert_all_right(figures: Figures, config: SimConfig) -> None:
+    report = f"{figures.summary()}\n{figures.table()}\n{figures.details()}"
+    assert len(figures.rows) == config.days and figures.writes > 0, report
+    assert (figures.wrong_writes, figures.missed, figures.mismatching_days, figures.unconverged) == (0, 0, 0, 0), report
+
+
+def test_sixty_days_of_automatic_reclaim_on_sqlite(tmp_path):
+    config = SimConfig(days=60)
+    _assert_all_right(_simulate(f"sqlite:///{tmp_path / 'warehouse.db'}", config), config)
 
 
 @pytest.mark.postgres
-def test_twenty_days_on_postgresql_with_the_default_scopes(pg_url, monkeypatch):
+def test_twenty_days_on_postgresql_with_the_default_scopes(pg_url):
+    config = SimConfig(days=20, generated_users=50, seed=7, user_read_scope=False, shards=1)
     url = sa.make_url(pg_url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    _simulate(url, SimConfig(days=20, generated_users=50, seed=7, user_read_scope=False, shards=1), monkeypatch)
+    _assert_all_right(_simulate(url, config), config)
+
+
+@pytest.mark.xfail(strict=True, reason="a seat reclaimed by a run and given back by an admin the same day is still "
+                                       "held since the first snapshot for the next download, so the next run "
+                                       "downgrades it again")
+def test_a_seat_given_back_the_day_it_was_reclaimed_is_not_downgraded_again(tmp_path):
+    config = SimConfig(days=8, guard_days=False, relicense=1.0)
+    figures = _simulate(f"sqlite:///{tmp_path / 'warehouse.db'}", config)
+    assert figures.writes > 0
+    assert figures.wrong_writes == 0, figures.details()

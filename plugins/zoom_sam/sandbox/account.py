@@ -180,36 +180,8 @@ class Account:
 
     def set_status(self, ref: str, status: str) -> None:
         """Move a user between statuses as Zoom does: an invitee accepting (pending -> active, the
-        user gets its id), a deactivation (active -> inactive) or a reactivation."""
-        if status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}")
-        with self._lock:
-            index = self.find(ref)
-            if index is None:
-                raise KeyError(f"no user {ref!r} in account {self.account_id}")
-            p = self._mutable(ref)
-            if p.status == status:
-                return
-            self._by_status[p.status].remove(index)
-            bisect.insort(self._by_status[status], index)
-            p.status = status
-
-    def delete_user(self, ref: str) -> None:
-        with self._lock:
-            index = self.find(ref)
-            if index is None:
-                raise KeyError(f"no user {ref!r} in account {self.account_id}")
-            p = self._profile(index)
-            self._by_status[p.status].remove(index)
-            self._deleted.add(index)
-            self._overlay.pop(index, None)
-            self._added_emails.pop(p.email, None)
-            self.version += 1
-
-    def set_status(self, ref: str, status: str) -> None:
-        """Move a user between statuses as Zoom's own flows do: an invitation accepted (pending ->
-        active, the user gets an id), a deactivation (active -> inactive, which removes every
-        licence: Basic, no add-ons) or a reactivation (inactive -> active)."""
+        user gets its id), a deactivation (active -> inactive, which removes every licence: Basic,
+        no add-ons) or a reactivation."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}")
         with self._lock:
@@ -227,6 +199,18 @@ class Account:
             if status == "inactive":
                 p.type = 1
                 drop_addons(p.feature, self.config.plan)
+
+    def delete_user(self, ref: str) -> None:
+        with self._lock:
+            index = self.find(ref)
+            if index is None:
+                raise KeyError(f"no user {ref!r} in account {self.account_id}")
+            p = self._profile(index)
+            self._by_status[p.status].remove(index)
+            self._deleted.add(index)
+            self._overlay.pop(index, None)
+            self._added_emails.pop(p.email, None)
+            self.version += 1
 
     def add_meeting(
         self,
