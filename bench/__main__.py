@@ -10,7 +10,7 @@ import importlib
 import sys
 from pathlib import Path
 
-SECTIONS = ("api", "download", "activity", "reconcile", "reclaim")
+SECTIONS = ("api", "download", "activity", "reconcile", "reclaim", "simulation")
 
 
 def main(argv: list[str] | None = None) -> int:

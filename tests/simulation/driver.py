@@ -135,7 +135,8 @@ class Figures:
         return sum(r.writes for r in self.rows)
 
     def summary(self) -> str:
-        return (f"{len(self.rows)} daily runs, {self.users} users, {self.writes} writes to Zoom in {self.seconds:.1f} s: "
+        return (f"{len(self.rows)} daily runs, {self.users} users, {self.writes} writes to Zoom "
+                f"in {self.seconds:.1f} s: "
                 f"wrong writes {self.wrong_writes}, eligible left unreclaimed {self.missed}, "
                 f"days whose warehouse differs from the account {self.mismatching_days}, "
                 f"re-runs that did not converge {self.unconverged}")
@@ -173,7 +174,8 @@ class Simulation:
         self.rows: list[DayRow] = []
         self.duplicates: set[tuple] = set()  # (user, identifier, as-of) with two candidates, reported once
         half = config.days // 2
-        self.guard_days = {half: "max_fraction", half + 7: "max_per_run"} if config.guard_days and config.days >= 20 else {}
+        self.guard_days = ({half: "max_fraction", half + 7: "max_per_run"}
+                           if config.guard_days and config.days >= 20 else {})
 
     # ------------------------------------------------------------------ the run
 

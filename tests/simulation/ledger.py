@@ -91,6 +91,7 @@ class Ledger:
     users: dict[str, UserTruth] = field(default_factory=dict)
     holdings: list[Holding] = field(default_factory=list)
     open: dict[tuple[str, str], Holding] = field(default_factory=dict)  # (email, identifier)
+    open_by_email: dict[str, dict[str, Holding]] = field(default_factory=dict)  # email -> identifier -> holding
     hosting: dict[str, dict[str, Instance]] = field(default_factory=dict)  # email -> uuid -> instance
     keys: dict[str, str] = field(default_factory=dict)  # every key a user ever had -> email
     first_as_of: datetime | None = None
@@ -116,7 +117,7 @@ class Ledger:
                     str(user.get("role_id") or ""), tuple(user.get("group_ids") or ()), user["timezone"],
                     account.refusal(email) is not None)
                 held = held_identifiers(user)
-            for identifier in {i for (e, i) in self.open if e == email} | held:
+            for identifier in set(self.open_by_email.get(email, ())) | held:
                 current = self.open.get((email, identifier))
                 if current is not None and (identifier not in held or current.key != key):
                     self._end(current, now)
@@ -125,10 +126,12 @@ class Ledger:
                     holding = Holding(key, email, identifier, now)
                     self.holdings.append(holding)
                     self.open[(email, identifier)] = holding
+                    self.open_by_email.setdefault(email, {})[identifier] = holding
 
     def _end(self, holding: Holding, now: datetime) -> None:
         holding.end = now
         del self.open[(holding.email, holding.identifier)]
+        del self.open_by_email[holding.email][holding.identifier]
         if holding.addon == "webinar":  # scheduled webinars go with the add-on
             hosted = self.hosting.get(holding.email, {})
             for uuid in [u for u, i in hosted.items() if i.webinar and i.start > now]:
@@ -178,4 +181,4 @@ class Ledger:
         return self.open.get((email, identifier))
 
     def held_by(self, email: str) -> list[Holding]:
-        return [h for (e, _), h in self.open.items() if e == email]
+        return list(self.open_by_email.get(email, {}).values())

@@ -245,7 +245,8 @@ class Oracle:
             if with_seat.ok:
                 return write(f"remove_{flag}", Verdict(True, f"with the eligible seat ({own.why})"))
             return write(f"remove_{flag}", Verdict(False, f"add-on: {own.why}; seat: {with_seat.why}"))
-        if record.method == "DELETE" and len(parts) == 4 and record.query.get("action", "disassociate") == "disassociate":
+        disassociate = record.query.get("action", "disassociate") == "disassociate"
+        if record.method == "DELETE" and len(parts) == 4 and disassociate:
             if user.status != "pending" or seat is None or seat.key != ref.lower():
                 return write("disassociate", Verdict(False, f"disassociates a user who is {user.status}"))
             return write("disassociate", self.eligible(seat, as_of))
