@@ -68,7 +68,7 @@ def test_an_exclusion_added_after_reconcile_protects_the_user(world):
 def test_only_this_runs_open_candidates_of_this_profile(world):
     from zoom_sam.warehouse.schema import removal_candidate
 
-    stale = world.candidate(world.licensed(), as_of=AS_OF - timedelta(days=1))
+    world.candidate(world.licensed(), as_of=AS_OF - timedelta(days=1))
     closed = world.candidate(world.licensed(), state="closed_canceled")
     foreign = world.candidate(world.licensed())
     with world.engine.begin() as conn:
@@ -79,8 +79,8 @@ def test_only_this_runs_open_candidates_of_this_profile(world):
     outcome = world.reclaim()
 
     assert [r.candidate.candidate_id for r in outcome.results] == [mine]
-    assert world.state(stale) == "ready" and world.state(closed) == "closed_canceled" and world.state(foreign) == "ready"
-    assert len(world.writes()) == 1
+    assert {a["candidate_id"] for a in world.actions()} == {mine} and len(world.writes()) == 1
+    assert world.state(closed) == "closed_canceled" and world.state(foreign) == "ready"
 
 
 # ---------------------------------------------------------------- Zoom's refusals

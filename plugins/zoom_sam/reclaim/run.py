@@ -10,7 +10,9 @@ Order of events, and why:
 4. per user, concurrently under the client's limiters: resume an interrupted attempt, re-check,
    write, confirm (``execute``);
 5. the seat writes confirmed by one fresh user listing when ``GET /users/{id}`` is not granted;
-6. realised savings onto the as-of's license position.
+6. the as-of reconciled again when anything was reclaimed: the reclaimed subscriptions ended with
+   their confirmation, so the position (realised and potential savings, assigned seats) agrees
+   with Zoom the same day, and equals what a re-run of the date will write.
 
 A dry run does 1-4 with reads only: it reports what a real run would send and writes nothing to
 Zoom (its ``planned`` rows in ``reclaim_action`` are the audit trail of the report).
@@ -21,7 +23,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -42,7 +44,7 @@ from zoom_sam.reclaim.model import (
 from zoom_sam.reclaim.plan import would_write
 from zoom_sam.reclaim.selection import apply_exclusions, load_candidates
 from zoom_sam.reclaim.users import UserRecords
-from zoom_sam.warehouse.sql import run_sql
+from zoom_sam.reconcile.run import reconcile
 from zoom_sam.zoom.scopes import RECLAIM, describe_missing, missing_by_process
 
 log = logging.getLogger(__name__)
@@ -162,8 +164,10 @@ def reclaim(
         with client_factory() as client:
             _reclaim_users(client, journal, profile, selection.eligible, outcome)
             outcome.api = client.stats()
-    if not outcome.dry_run:
-        update_actual_savings(engine, alias, as_of)
+    if not outcome.dry_run and outcome.reclaimed:
+        # The reclaimed subscriptions ended: the as-of's verdicts and position are recomputed from
+        # the warehouse as it is now, exactly what a re-run of this date's reconcile will find.
+        reconcile(engine, alias, as_of, mode=mode, run_id=run_id)
     log.info("%s", outcome.render())
     if outcome.unresolved:
         raise ReclaimIncomplete(
@@ -194,12 +198,3 @@ def _reclaim_users(client: Any, journal: Journal, profile: Any, eligible: tuple[
     if not outcome.dry_run:
         settled = {r.candidate.candidate_id: r for r in worker.confirm_after_run([r for r in outcome.results if r.awaiting])}
         outcome.results = [settled.get(r.candidate.candidate_id, r) for r in outcome.results]
-
-
-def update_actual_savings(engine: Engine, profile_alias: str, as_of: datetime) -> int:
-    """Put the realised savings onto the as-of's license position rows; returns the rows updated."""
-    year_start = datetime((as_of - timedelta(microseconds=1)).year, 1, 1, tzinfo=timezone.utc)
-    with engine.begin() as conn:
-        return run_sql(conn, "reclaim/actual_savings",
-                       {"profile_alias": profile_alias, "as_of": as_of, "year_start": year_start}).rowcount
-
