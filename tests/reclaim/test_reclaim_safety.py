@@ -178,20 +178,24 @@ def test_a_lost_answer_to_an_addon_removal_is_settled_by_reading_settings(world)
     assert row["attempts"] == 2 and row["status"] == "succeeded"
 
 
-def test_a_lost_answer_that_did_apply_is_not_sent_again(world):
-    user = world.licensed(addons=("webinar",))
-    cand = world.candidate(user, "webinar")
+@pytest.mark.parametrize(("addon", "method", "confirmed_by"), [
+    ("webinar", "update_user_settings", "a state read shows it applied"),
+    (None, "update_user", "the listing after the run shows it applied"),
+], ids=["add-on, settings read at once", "seat, listing after the run"])
+def test_a_write_applied_behind_a_lost_answer_is_never_sent_twice(world, addon, method, confirmed_by):
+    user = world.licensed(addons=(addon,) if addon else ())
+    cand = world.candidate(user, addon)
     client = world.client()
-    real = client.update_user_settings
+    real = getattr(client, method)
 
     def applied_but_lost(user_id, body):
         real(user_id, body)
-        raise ZoomUncertainOutcome("PATCH: connection reset after sending")
+        raise ZoomUncertainOutcome("PATCH: 502 after the change was applied")
 
-    client.update_user_settings = applied_but_lost
+    setattr(client, method, applied_but_lost)
     world.reclaim(client_factory=lambda: client)
     assert world.state(cand) == "closed_complete"
-    assert len(world.writes()) == 1 and "a state read shows it applied" in world.actions()[0]["zoom_message"]
+    assert len(world.writes()) == 1 and confirmed_by in world.actions()[0]["zoom_message"]
 
 
 @pytest.mark.parametrize("fault", [{"kind": "drop"}, {"kind": "status", "status": 502}], ids=["drop", "502"])
@@ -209,22 +213,6 @@ def test_a_lost_downgrade_answer_is_settled_in_the_same_try(world, fault):
     assert outcome.unresolved == [] and world.user(user)["type"] == 1
     [row] = world.actions()
     assert row["status"] == "succeeded" and row["attempts"] == 2
-
-
-def test_a_write_applied_behind_a_lost_answer_is_never_sent_twice(world):
-    user = world.licensed()
-    cand = world.candidate(user)
-    client = world.client()
-    real = client.update_user
-
-    def applied_but_lost(user_id, body):
-        real(user_id, body)
-        raise ZoomUncertainOutcome("PATCH: 502 after the change was applied")
-
-    client.update_user = applied_but_lost
-    world.reclaim(client_factory=lambda: client)
-    assert world.state(cand) == "closed_complete" and len(world.writes()) == 1
-    assert "the listing after the run shows it applied" in world.actions()[0]["zoom_message"]
 
 
 def test_zoom_unreadable_after_a_lost_answer_fails_the_task_and_sends_nothing_more(world):
