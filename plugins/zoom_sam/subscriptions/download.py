@@ -123,9 +123,9 @@ def _stage_snapshot(client: Any, profile: Profile, stage: StageWriter, progress:
 def _discard(stage: StageWriter, profile: Profile, as_of: datetime, exc: Exception) -> None:
     """Say in the task log that nothing was merged, and drop what this try staged."""
     log.error("download_subscriptions of %s as of %s stopped before the merge (%s): nothing was merged, the "
-              "warehouse still holds the last complete snapshot; discarding the %d users and %d subscriptions "
-              "this try staged", profile.alias, as_of.isoformat(), type(exc).__name__, stage.users_written,
-              stage.subscriptions_written)
+              "warehouse still holds the last complete snapshot; discarding what this try staged (%d users, "
+              "%d subscriptions written so far)", profile.alias, as_of.isoformat(), type(exc).__name__,
+              stage.users_written, stage.subscriptions_written)
     try:
         stage.clear()
     except Exception:  # noqa: BLE001 - the Zoom error is the one to report; the next try clears staging

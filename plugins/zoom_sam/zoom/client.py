@@ -418,8 +418,9 @@ class ZoomClient:
                 body, problem = _read_answer(resp, ep, clean_params)
                 if problem is None:
                     return body
-                retries = self._retry_read(retries, method, path, f"malformed answer ({problem})",
-                                           ZoomMalformedResponse(method, path, problem, status=resp.status_code,
+                where = paging.label(path, clean_params)  # a listing's status or type says which one
+                retries = self._retry_read(retries, method, where, f"malformed answer ({problem})",
+                                           ZoomMalformedResponse(method, where, problem, status=resp.status_code,
                                                                  retries=retries))
                 continue
 
