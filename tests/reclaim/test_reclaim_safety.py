@@ -7,8 +7,8 @@ import pytest
 
 from tests.reclaim.conftest import USER_READ_SCOPES
 from tests.reclaim.world import AS_OF
-from zoom_sam.reclaim import GuardExceeded, ReclaimIncomplete
-from zoom_sam.zoom.errors import ZoomUncertainOutcome
+from zoom_sam.reclaim import GuardExceeded
+from zoom_sam.zoom.errors import ZoomTransientError, ZoomUncertainOutcome
 
 
 # ---------------------------------------------------------------- guards
@@ -68,7 +68,7 @@ def test_an_exclusion_added_after_reconcile_protects_the_user(world):
 def test_only_this_runs_open_candidates_of_this_profile(world):
     from zoom_sam.warehouse.schema import removal_candidate
 
-    stale = world.candidate(world.licensed(), as_of=AS_OF - timedelta(days=1))
+    world.candidate(world.licensed(), as_of=AS_OF - timedelta(days=1))
     closed = world.candidate(world.licensed(), state="closed_canceled")
     foreign = world.candidate(world.licensed())
     with world.engine.begin() as conn:
@@ -79,8 +79,8 @@ def test_only_this_runs_open_candidates_of_this_profile(world):
     outcome = world.reclaim()
 
     assert [r.candidate.candidate_id for r in outcome.results] == [mine]
-    assert world.state(stale) == "ready" and world.state(closed) == "closed_canceled" and world.state(foreign) == "ready"
-    assert len(world.writes()) == 1
+    assert {a["candidate_id"] for a in world.actions()} == {mine} and len(world.writes()) == 1
+    assert world.state(closed) == "closed_canceled" and world.state(foreign) == "ready"
 
 
 # ---------------------------------------------------------------- Zoom's refusals
@@ -178,33 +178,57 @@ def test_a_lost_answer_to_an_addon_removal_is_settled_by_reading_settings(world)
     assert row["attempts"] == 2 and row["status"] == "succeeded"
 
 
-def test_a_lost_answer_that_did_apply_is_not_sent_again(world):
-    user = world.licensed(addons=("webinar",))
-    cand = world.candidate(user, "webinar")
+@pytest.mark.parametrize(("addon", "method", "confirmed_by"), [
+    ("webinar", "update_user_settings", "a state read shows it applied"),
+    (None, "update_user", "the listing after the run shows it applied"),
+], ids=["add-on, settings read at once", "seat, listing after the run"])
+def test_a_write_applied_behind_a_lost_answer_is_never_sent_twice(world, addon, method, confirmed_by):
+    user = world.licensed(addons=(addon,) if addon else ())
+    cand = world.candidate(user, addon)
     client = world.client()
-    real = client.update_user_settings
+    real = getattr(client, method)
 
     def applied_but_lost(user_id, body):
         real(user_id, body)
-        raise ZoomUncertainOutcome("PATCH: connection reset after sending")
+        raise ZoomUncertainOutcome("PATCH: 502 after the change was applied")
 
-    client.update_user_settings = applied_but_lost
+    setattr(client, method, applied_but_lost)
     world.reclaim(client_factory=lambda: client)
     assert world.state(cand) == "closed_complete"
-    assert len(world.writes()) == 1 and "a state read shows it applied" in world.actions()[0]["zoom_message"]
+    assert len(world.writes()) == 1 and confirmed_by in world.actions()[0]["zoom_message"]
 
 
-def test_a_lost_downgrade_answer_waits_for_a_state_read_without_user_read_scope(world):
+@pytest.mark.parametrize("fault", [{"kind": "drop"}, {"kind": "status", "status": 502}], ids=["drop", "502"])
+def test_a_lost_downgrade_answer_is_settled_in_the_same_try(world, fault):
+    """Without user:read:user:admin only the listing tells: it shows type 2 still, so the write is
+    re-checked and sent once more within the same task, which succeeds."""
     user = world.licensed()
     cand = world.candidate(user)
-    world.sb.faults.add("drop", method="PATCH", path=r"^/v2/users/[^/]+$", count=1)
-    with pytest.raises(ReclaimIncomplete, match="never re-sending blindly"):
-        world.reclaim()
-    assert world.state(cand) == "ready" and len(world.writes()) == 1
-    assert world.actions()[0]["status"] == "not_applied"  # the listing after the run showed type 2
+    fault = dict(fault)
+    world.sb.faults.add(fault.pop("kind"), method="PATCH", path=r"^/v2/users/[^/]+$", count=1, **fault)
 
-    world.reclaim()  # the retry re-checks and sends it once more
+    outcome = world.reclaim()
+
     assert world.state(cand) == "closed_complete" and len(world.writes()) == 2
+    assert outcome.unresolved == [] and world.user(user)["type"] == 1
+    [row] = world.actions()
+    assert row["status"] == "succeeded" and row["attempts"] == 2
+
+
+def test_zoom_unreadable_after_a_lost_answer_fails_the_task_and_sends_nothing_more(world):
+    user = world.licensed()
+    cand = world.candidate(user)
+    client = world.client(max_retries=1)
+
+    def lost_then_unreadable(user_id, body):
+        world.sb.faults.add("status", status=503, method="GET", path=r"^/v2/users$")  # every listing fails now
+        raise ZoomUncertainOutcome("PATCH: connection reset, outcome unknown")
+
+    client.update_user = lost_then_unreadable
+    with pytest.raises(ZoomTransientError, match="persisted"):
+        world.reclaim(client_factory=lambda: client)
+    assert world.state(cand) == "ready" and world.writes() == []
+    assert world.actions()[0]["status"] == "uncertain"  # the retry reads the state before anything else
 
 
 def test_with_user_read_scope_the_user_record_confirms_the_downgrade(make_world):

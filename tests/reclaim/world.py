@@ -105,7 +105,7 @@ class World:
     def reclaim(self, mode: str = "automatic", *, approved: bool = False, client_factory=None,
                 run_id: str = "scheduled__2026-11-28", **profile: Any):
         return reclaim(self.engine, make_profile(mode, **profile), as_of=AS_OF, run_id=run_id,
-                       client_factory=client_factory or self.client, approved=approved)
+                       client_factory=client_factory or self.client, approved=approved, settle_pause=0)
 
     # ------------------------------------------------------------------ reading
 

@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
         ("burst_429:count=20:path=/users$", ("burst_429", {"count": 20, "path": "/users$"})),
         ("expire_tokens:every=1000", ("expire_tokens", {"every": 1000})),
         ("ignore_window", ("ignore_window", {})),
+        ("malformed:missing:field=feature:path=/settings$",
+         ("malformed", {"shape": "missing", "field": "feature", "path": "/settings$"})),
+        ("stop_listing:count=1", ("stop_listing", {"count": 1})),
     ],
 )
 def test_fault_specs(spec, expected):

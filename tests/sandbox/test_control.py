@@ -55,6 +55,17 @@ def test_faults_over_http(sandbox):
     assert _control(sandbox, "DELETE", "faults").json() == {"faults": []}
 
 
+def test_answer_faults_over_http(sandbox):
+    client = Client(sandbox)
+    uid = next(sandbox.account().users("active"))["id"]
+    spec = {"kind": "malformed", "shape": "missing", "field": "feature", "path": "/settings$", "count": 1}
+    (described,) = _control(sandbox, "POST", "faults", json=spec).json()["faults"]
+    assert (described["shape"], described["field"], described["fired"]) == ("missing", "feature", 0)
+    assert "feature" not in client.get(f"/users/{uid}/settings").json()
+    assert "feature" in client.get(f"/users/{uid}/settings").json()
+    assert _control(sandbox, "POST", "faults", json={"kind": "malformed", "shape": "soup"}).status_code == 400
+
+
 def test_connection_json_is_an_airflow_zoom_connection(sandbox):
     conn = json.loads(sandbox.connection_json(pool="zoom"))
     assert conn == {

@@ -121,9 +121,72 @@ def test_token_endpoint_can_fail_too(sandbox):
     assert token(sandbox)
 
 
+def test_repeat_page_token_hands_back_the_token_it_was_asked_with(client, sandbox):
+    sandbox.faults.add("repeat_page_token", count=1, path=r"/users$")
+    first = client.get("/users", page_size=100).json()  # page 1 carries no token: not a match
+    token_ = first["next_page_token"]
+    again = client.get("/users", page_size=100, next_page_token=token_).json()
+    assert again["next_page_token"] == token_  # a naive client would ask for page 2 forever
+    assert [u["id"] for u in again["users"]] != [u["id"] for u in first["users"]]
+    onwards = client.get("/users", page_size=100, next_page_token=token_).json()
+    assert onwards["next_page_token"] not in ("", token_)  # count=1: spent
+    assert [(f["matched"], f["fired"]) for f in (f.describe() for f in sandbox.faults)] == [(1, 1)]
+
+
+def test_stop_listing_ends_early_while_counting_everyone(client, sandbox):
+    active = sandbox.account().total("active")
+    sandbox.faults.add("stop_listing", every=2, count=1, path=r"/users$")  # the second page is "the last"
+    users = client.pages("/users", "users", page_size=50)
+    assert len(users) == 100 < active
+    last = [rec for rec in sandbox.log if rec.path == "/v2/users"][-1]
+    assert last.status == 200
+    assert client.get("/users", page_size=50).json()["total_records"] == active
+    assert len(client.pages("/users", "users", page_size=50)) == active  # spent: the next listing is whole
+
+
+@pytest.mark.parametrize(
+    ("shape", "path", "check"),
+    [
+        ("null", "/users", lambda r: r.content == b"null"),
+        ("empty", "/users", lambda r: r.content == b""),
+        ("list", "/users", lambda r: isinstance(r.json(), list) and "users" in r.json()[0]),
+        ("html", "/users", lambda r: r.headers["Content-Type"].startswith("text/html")),
+        ("strings", "/users", lambda r: r.json()["users"] and all(isinstance(u, str) for u in r.json()["users"])),
+        ("missing", "/users/{uid}/settings", lambda r: "feature" not in r.json() and "recording" in r.json()),
+    ],
+)
+def test_malformed_answers_are_200s_with_the_wrong_body(client, sandbox, shape, path, check):
+    uid = next(sandbox.account().users("active"))["id"]
+    sandbox.faults.add("malformed", shape=shape, count=1)
+    r = client.get(path.format(uid=uid))
+    assert r.status_code == 200 and check(r)
+    assert client.get(path.format(uid=uid)).json()  # count=1: the next answer is whole again
+
+
+def test_malformed_fires_only_on_answers_it_can_change(client, sandbox):
+    sandbox.faults.add("malformed", shape="missing", count=1)  # field feature: only settings have it
+    assert "total_records" in client.get("/users").json()
+    assert client.get("/users/nobody@example.com/settings").status_code == 404  # errors are left alone
+    uid = next(sandbox.account().users("active"))["id"]
+    assert "feature" not in client.get(f"/users/{uid}/settings").json()
+    (fault,) = sandbox.faults
+    assert (fault.matched, fault.fired) == (1, 1)
+
+
+def test_malformed_token_answer(sandbox):
+    sandbox.faults.add("malformed", shape="missing", field="access_token", path="^/oauth/token$", count=1)
+    acct = sandbox.config.account()
+    r = requests.post(sandbox.oauth_url, data={"grant_type": "account_credentials", "account_id": acct.account_id},
+                      auth=(acct.client_id, acct.client_secret), timeout=10)
+    assert r.status_code == 200 and "access_token" not in r.json() and r.json()["expires_in"] == 3600
+    assert token(sandbox)
+
+
 @pytest.mark.parametrize(
     ("kind", "kw"),
-    [("explode", {}), ("status", {"status": 404}), ("drop", {"delay_s": 1}), ("slow", {"probability": 2}), ("drop", {"every": 0}), ("drop", {"path": "(["})],
+    [("explode", {}), ("status", {"status": 404}), ("drop", {"delay_s": 1}), ("slow", {"probability": 2}), ("drop", {"every": 0}), ("drop", {"path": "(["}),
+     ("malformed", {}), ("malformed", {"shape": "garbage"}), ("malformed", {"shape": "null", "field": "users"}),
+     ("malformed", {"shape": "missing", "field": ""}), ("stop_listing", {"shape": "null"})],
 )
 def test_bad_fault_specs_are_refused(kind, kw):
     with pytest.raises(ValueError):

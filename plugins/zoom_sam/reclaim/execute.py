@@ -12,6 +12,7 @@ effect is sent again, never one on a guess. Zoom's refusals close the candidate 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 
 # Sends of one write in one attempt when each answer is lost and the state shows no effect.
 MAX_SENDS = 3
+# Before reading whether a write whose answer was lost took effect: a 502 from a proxy can arrive
+# while Zoom is still applying the change, and reading too early would send it twice.
+SETTLE_PAUSE_SECONDS = 2.0
 SETTINGS_SOURCE = "GET /users/{id}/settings"
 
 
@@ -58,11 +62,13 @@ class UserReclaim:
     """Reclaims the candidates of one user at a time; shared by the worker threads of a run."""
 
     def __init__(self, client: Any, journal: Journal, records: UserRecords, *, dry_run: bool,
-                 excluded_identifiers: Sequence[str], rules: Sequence[Any]) -> None:
+                 excluded_identifiers: Sequence[str], rules: Sequence[Any],
+                 settle_pause: float = SETTLE_PAUSE_SECONDS) -> None:
         self.client = client
         self.journal = journal
         self.records = records
         self.dry_run = dry_run
+        self.settle_pause = settle_pause
         self.excluded_identifiers = excluded_identifiers
         self.rules = rules
 
@@ -172,10 +178,12 @@ class UserReclaim:
         return _Sent(ok=False, uncertain=True, reason=reason)
 
     def _applied_now(self, action: Action) -> bool | None:
-        """Read the state now; None when no read with the granted scopes can tell (yet)."""
+        """Read the state after a short pause; None when no read with the granted scopes can tell
+        (yet): the listing after the run does."""
+        if effects.reads_record(action) and not self.records.per_user:
+            return None
+        time.sleep(self.settle_pause)
         if effects.reads_record(action):
-            if not self.records.per_user:
-                return None  # the listing after the run will tell (see confirm_after_run)
             return effects.applied(action, record=self.records.fresh([action.user_id], ()).get(action.user_id))
         return effects.applied(action, settings=self._settings(action.user_id))
 

@@ -5,7 +5,7 @@ committed before the request leaves, the outcome after the answer. A task killed
 leaves a ``requested`` row behind; the next attempt finds it and reads the user's state in Zoom
 to learn whether the write happened, instead of sending it again on a guess. The last outcome of
 a candidate and its closing share one transaction, so a candidate never shows ``closed_complete``
-without its journal saying so, nor the reverse.
+without its journal saying so, nor the reverse; the same transaction ends the subscription.
 
 Dry runs write ``planned`` rows (``dry_run`` true), which is the audit trail of what a real run
 would have sent; they never mix with the real rows (``dry_run`` is part of the unique key).
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_sam.reclaim.model import ATTENTION_REQUIRED, PLANNED, REQUESTED, Action, Candidate
+from zoom_sam.reclaim.model import ATTENTION_REQUIRED, CLOSED_COMPLETE, PLANNED, REQUESTED, Action, Candidate
 from zoom_sam.warehouse.schema import reclaim_action
 from zoom_sam.warehouse.sql import run_sql
 from zoom_sam.warehouse.upsert import upsert
@@ -119,11 +119,13 @@ class Journal:
             return self._close(conn, cand, state, reason, now=_now())
 
     def _close(self, conn: Connection, cand: Candidate, state: str, reason: str, *, now: datetime) -> bool:
-        result = run_sql(conn, "reclaim/close_candidate", {
-            "profile_alias": self.profile_alias, "candidate_id": cand.candidate_id, "state": state,
-            "close_reason": _clip(reason, 400), "now": now, "closed_at": None if state == ATTENTION_REQUIRED else now,
-        })
-        return result.rowcount == 1
+        params = {"profile_alias": self.profile_alias, "candidate_id": cand.candidate_id, "state": state,
+                  "close_reason": _clip(reason, 400), "now": now,
+                  "closed_at": None if state == ATTENTION_REQUIRED else now}
+        closed = run_sql(conn, "reclaim/close_candidate", params).rowcount == 1
+        if closed and state == CLOSED_COMPLETE:
+            run_sql(conn, "reclaim/end_subscription", params)
+        return closed
 
     def _row(self, cand: Candidate, action: Action, *, dry_run: bool) -> dict[str, Any]:
         return {

@@ -10,7 +10,9 @@ Order of events, and why:
 4. per user, concurrently under the client's limiters: resume an interrupted attempt, re-check,
    write, confirm (``execute``);
 5. the seat writes confirmed by one fresh user listing when ``GET /users/{id}`` is not granted;
-6. realised savings onto the as-of's license position.
+6. the as-of reconciled again when anything was reclaimed: the reclaimed subscriptions ended with
+   their confirmation, so the position (realised and potential savings, assigned seats) agrees
+   with Zoom the same day, and equals what a re-run of the date will write.
 
 A dry run does 1-4 with reads only: it reports what a real run would send and writes nothing to
 Zoom (its ``planned`` rows in ``reclaim_action`` are the audit trail of the report).
@@ -18,17 +20,18 @@ Zoom (its ``planned`` rows in ``reclaim_action`` are the audit trail of the repo
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from zoom_sam.reclaim import guards, report
-from zoom_sam.reclaim.execute import UserReclaim
+from zoom_sam.reclaim.execute import SETTLE_PAUSE_SECONDS, UserReclaim
 from zoom_sam.reclaim.journal import Journal
 from zoom_sam.reclaim.model import (
     ATTENTION_REQUIRED,
@@ -42,12 +45,15 @@ from zoom_sam.reclaim.model import (
 from zoom_sam.reclaim.plan import would_write
 from zoom_sam.reclaim.selection import apply_exclusions, load_candidates
 from zoom_sam.reclaim.users import UserRecords
-from zoom_sam.warehouse.sql import run_sql
+from zoom_sam.reconcile.run import reconcile
 from zoom_sam.zoom.scopes import RECLAIM, describe_missing, missing_by_process
 
 log = logging.getLogger(__name__)
 
 STATES = (CLOSED_COMPLETE, CLOSED_SKIPPED, CLOSED_CANCELED, ATTENTION_REQUIRED)
+# Passes over the users a pass left open (a write whose answer was lost, a read that failed)
+# before the task gives up and leaves them to Airflow's retry.
+SETTLE_ROUNDS = 3
 
 
 class ReclaimNotApproved(RuntimeError):
@@ -55,7 +61,8 @@ class ReclaimNotApproved(RuntimeError):
 
 
 class ReclaimIncomplete(RuntimeError):
-    """Some users could not be finished; a retry resumes them from the journal."""
+    """Some users could not be finished even after settling them again (Zoom stayed unreadable);
+    a retry resumes them from the journal."""
 
 
 @dataclass
@@ -128,6 +135,7 @@ def reclaim(
     client_factory: Callable[[], Any],
     approved: bool = False,
     mode: str | None = None,
+    settle_pause: float = SETTLE_PAUSE_SECONDS,
 ) -> Outcome:
     """Reclaim the profile's open candidates of the reconcile for ``as_of`` in its reclaim mode.
 
@@ -160,10 +168,12 @@ def reclaim(
             journal.close(cand, CLOSED_SKIPPED, f"excluded at reclaim time by {rule}")
     if selection.eligible:
         with client_factory() as client:
-            _reclaim_users(client, journal, profile, selection.eligible, outcome)
+            _reclaim_users(client, journal, profile, selection.eligible, outcome, settle_pause)
             outcome.api = client.stats()
-    if not outcome.dry_run:
-        update_actual_savings(engine, alias, as_of)
+    if not outcome.dry_run and outcome.reclaimed:
+        # The reclaimed subscriptions ended: the as-of's verdicts and position are recomputed from
+        # the warehouse as it is now, exactly what a re-run of this date's reconcile will find.
+        reconcile(engine, alias, as_of, mode=mode, run_id=run_id)
     log.info("%s", outcome.render())
     if outcome.unresolved:
         raise ReclaimIncomplete(
@@ -174,7 +184,7 @@ def reclaim(
 
 
 def _reclaim_users(client: Any, journal: Journal, profile: Any, eligible: tuple[Candidate, ...],
-                   outcome: Outcome) -> None:
+                   outcome: Outcome, settle_pause: float) -> None:
     if not outcome.dry_run:
         missing = missing_by_process(client.granted_scopes)
         if RECLAIM in missing:
@@ -182,24 +192,30 @@ def _reclaim_users(client: Any, journal: Journal, profile: Any, eligible: tuple[
                 f"reclaim of {profile.alias} cannot write to Zoom: {describe_missing({RECLAIM: missing[RECLAIM]})}; "
                 "add them to the Zoom app (nothing was changed)")
     records = UserRecords(client)
-    keys = {c.user_id for c in eligible}
-    records.prefetch(keys, ["active"] + (["pending"] if any(c.is_pending for c in eligible) else []))
-    worker = UserReclaim(client, journal, records, dry_run=outcome.dry_run,
+    statuses = ["active"] + (["pending"] if any(c.is_pending for c in eligible) else [])
+    records.prefetch({c.user_id for c in eligible}, statuses)
+    worker = UserReclaim(client, journal, records, dry_run=outcome.dry_run, settle_pause=settle_pause,
                          excluded_identifiers=profile.exclusions.identifiers, rules=profile.rules)
     units = [list(group) for _, group in groupby(eligible, key=lambda c: c.user_id)]
-    for done, (unit, results) in enumerate(client.map_concurrent(worker, units), start=1):
-        outcome.results.extend(results)
-        if done % 100 == 0:
-            log.info("reclaim: %d of %d users done", done, len(units))
-    if not outcome.dry_run:
-        settled = {r.candidate.candidate_id: r for r in worker.confirm_after_run([r for r in outcome.results if r.awaiting])}
-        outcome.results = [settled.get(r.candidate.candidate_id, r) for r in outcome.results]
-
-
-def update_actual_savings(engine: Engine, profile_alias: str, as_of: datetime) -> int:
-    """Put the realised savings onto the as-of's license position rows; returns the rows updated."""
-    year_start = datetime((as_of - timedelta(microseconds=1)).year, 1, 1, tzinfo=timezone.utc)
-    with engine.begin() as conn:
-        return run_sql(conn, "reclaim/actual_savings",
-                       {"profile_alias": profile_alias, "as_of": as_of, "year_start": year_start}).rowcount
-
+    results: dict[int, Result] = {}
+    for round_ in range(1, SETTLE_ROUNDS + 1):
+        for done, (_, unit_results) in enumerate(client.map_concurrent(worker, units), start=1):
+            results.update((r.candidate.candidate_id, r) for r in unit_results)
+            if done % 100 == 0:
+                log.info("reclaim: %d of %d users done", done, len(units))
+        if outcome.dry_run:
+            break
+        awaiting = [r for r in results.values() if r.awaiting]
+        results.update((r.candidate.candidate_id, r) for r in worker.confirm_after_run(awaiting))
+        # Still open: a write Zoom's state shows was not applied after its answer was lost, or a
+        # user whose reads failed. Settled now, in this try, by the same resume -> re-check ->
+        # write path, so a lost answer does not cost a failed task and a retry minutes later.
+        again = {r.candidate.user_id for r in results.values() if r.state is None}
+        if not again or round_ == SETTLE_ROUNDS:
+            break
+        log.info("reclaim: %d user(s) left open after round %d (lost answers or failed reads); settling them "
+                 "again after %.0f s", len(again), round_, settle_pause)
+        time.sleep(settle_pause)
+        units = [unit for unit in units if unit[0].user_id in again]
+        records.prefetch(again, statuses)
+    outcome.results = list(results.values())

@@ -88,6 +88,7 @@ class SandboxApp:
         except Exception:  # a sandbox bug: answer like a broken server, and say why on stderr
             traceback.print_exc(file=sys.stderr)
             response = _server_error(500)
+        response = self.faults.garble(request.method, request.path, record.account_id, request.query, response)
         response.delay_s += self.config.latency_ms / 1000 + hits.delay_s
         if not response.drop:
             record.status = response.status

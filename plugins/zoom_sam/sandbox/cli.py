@@ -11,14 +11,17 @@ from .faults import KINDS
 from .server import SandboxServer
 
 # The positional arguments each fault kind takes after its name, in order.
-_POSITIONAL = {"status": ("status", "probability"), "slow": ("delay_s", "probability")}
+_POSITIONAL = {"status": ("status", "probability"), "slow": ("delay_s", "probability"),
+               "malformed": ("shape", "probability")}
 _CONVERT = {"status": int, "count": int, "every": int, "probability": float, "delay_s": float}
 
 FAULT_HELP = """fault spec: KIND[:ARG...][:key=value...], repeatable. KIND is one of {kinds}.
-Positional ARGs: status:STATUS[:PROBABILITY], slow:DELAY_S[:PROBABILITY], other kinds :PROBABILITY.
-Keys: probability, count (fire at most N times), every (every Nth match), path (regex), method,
-account_id, status, delay_s. Examples: status:500:0.01  drop:0.005  slow:2.5:every=50
-burst_429:count=20:path=/users$  expire_tokens:every=1000  ignore_window"""
+Positional ARGs: status:STATUS[:PROBABILITY], slow:DELAY_S[:PROBABILITY], malformed:SHAPE[:PROBABILITY],
+other kinds :PROBABILITY. Keys: probability, count (fire at most N times), every (every Nth match),
+path (regex), method, account_id, status, delay_s, shape (null, empty, list, html, strings, missing),
+field (of strings, default users; of missing, default feature). Examples: status:500:0.01  drop:0.005
+slow:2.5:every=50  burst_429:count=20:path=/users$  expire_tokens:every=1000  ignore_window
+repeat_page_token:count=1  stop_listing:count=1:path=/users$  malformed:null:count=1:path=/settings$"""
 
 
 def parse_fault(spec: str) -> tuple[str, dict]:

@@ -4,6 +4,10 @@ A fault matches requests (path regex, method, account) and fires on some of its 
 ``probability`` (a seeded RNG, so a run is repeatable), on ``every`` Nth match, or always; and
 ``count`` caps how often it fires in total, so ``count=3`` alone means "the first three
 matching requests". Control endpoints under /_sandbox are never faulted.
+
+Most kinds act before the request is answered (:meth:`Faults.hits`); the answer kinds of
+:mod:`.garble` change a 200 after it (:meth:`Faults.garble`), and match only answers they can
+change, so ``count=1`` on a listing's path means "the first page that can be garbled".
 """
 from __future__ import annotations
 
@@ -12,8 +16,11 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("status", "drop", "slow", "burst_429", "expire_tokens", "ignore_window")
-_OPTIONS = {"status": {"status"}, "slow": {"delay_s"}}
+from . import garble
+from .messages import Response
+
+KINDS = ("status", "drop", "slow", "burst_429", "expire_tokens", "ignore_window") + garble.KINDS
+_OPTIONS = {"status": {"status"}, "slow": {"delay_s"}, "malformed": {"shape", "field"}}
 _GATEWAY_STATUSES = (500, 502, 503, 504)
 _TERMINAL = ("status", "drop", "burst_429")
 
@@ -30,6 +37,8 @@ class Fault:
     status: int
     delay_s: float
     rng: random.Random
+    shape: str | None = None
+    field: str | None = None
     matched: int = 0
     fired: int = 0
 
@@ -65,6 +74,7 @@ class Fault:
             "fired": self.fired,
             **({"status": self.status} if self.kind == "status" else {}),
             **({"delay_s": self.delay_s} if self.kind == "slow" else {}),
+            **({"shape": self.shape, "field": self.field} if self.kind == "malformed" else {}),
         }
 
 
@@ -115,6 +125,7 @@ class Faults:
         status = int(kw.get("status", 500))
         if kind == "status" and status not in _GATEWAY_STATUSES:
             raise ValueError(f"status faults answer one of {_GATEWAY_STATUSES}")
+        shape, field_name = _shape_and_field(kind, kw)
         with self._lock:
             fault = Fault(
                 kind=kind,
@@ -127,6 +138,8 @@ class Faults:
                 status=status,
                 delay_s=float(kw.get("delay_s", 5.0)),
                 rng=random.Random(self._seed * 1_000_003 + self._added),
+                shape=shape,
+                field=field_name,
             )
             self._added += 1
             self._faults.append(fault)
@@ -146,6 +159,8 @@ class Faults:
         hits = Hits()
         with self._lock:
             for f in self._faults:
+                if f.kind in garble.KINDS:
+                    continue
                 if f.kind in _TERMINAL and (hits.drop or hits.status or hits.burst_429):
                     continue
                 if not f.matches(method, path, account_id) or not f.fire():
@@ -163,3 +178,30 @@ class Faults:
                 else:
                     hits.ignore_window = True
         return hits
+
+    def garble(self, method: str, path: str, account_id: str | None, query: dict, response: Response) -> Response:
+        """The answer as the answer faults leave it: the first one that can change it and fires
+        does; the others are not consulted, so their counts stay unspent."""
+        with self._lock:
+            for f in self._faults:
+                if (f.kind in garble.KINDS and f.matches(method, path, account_id)
+                        and garble.applies(f.kind, f.shape, f.field, query, response) and f.fire()):
+                    return garble.apply(f.kind, f.shape, f.field, query, response)
+        return response
+
+
+def _shape_and_field(kind: str, kw: dict) -> tuple[str | None, str | None]:
+    """A malformed fault's shape and the field it works on (checked), else (None, None)."""
+    if kind != "malformed":
+        return None, None
+    shape = kw.get("shape")
+    if shape not in garble.SHAPES:
+        raise ValueError(f"a malformed fault needs shape, one of {garble.SHAPES}, not {shape!r}")
+    if shape not in garble.DEFAULT_FIELD:
+        if "field" in kw:
+            raise ValueError(f"shape {shape!r} takes no field")
+        return shape, None
+    field_name = kw.get("field", garble.DEFAULT_FIELD[shape])
+    if not isinstance(field_name, str) or not field_name:
+        raise ValueError("field must be the name of a field of the answer")
+    return shape, field_name

@@ -11,7 +11,11 @@ The flow, with memory bounded by the batch size and the number of calls in fligh
 4. merge the complete snapshot in one transaction (:mod:`.merge`).
 
 Any error other than "this user vanished between listing and settings" fails the task before the
-merge: an incomplete snapshot must never end subscriptions that were merely not read.
+merge: an incomplete snapshot must never end subscriptions that were merely not read. That
+includes the answers the client refuses to trust: a malformed body, a page loop, and a listing
+that comes up short of Zoom's ``total_records`` even when listed again (the client raises each at
+the end of the listing, after the users it yielded, so staging sees them but the merge never
+does). The rows this try staged are discarded then, so nothing of it reaches a later merge.
 """
 from __future__ import annotations
 
@@ -57,7 +61,11 @@ def download_subscriptions(
     progress = Progress(log)
     try:
         stage.clear()
-        _stage_snapshot(client, profile, stage, progress, max_in_flight)
+        try:
+            _stage_snapshot(client, profile, stage, progress, max_in_flight)
+        except Exception as exc:
+            _discard(stage, profile, as_of, exc)
+            raise
         log.info("snapshot staged: %d users, %d subscriptions in %d batches after %.1f s; merging",
                  stage.users_written, stage.subscriptions_written, stage.batches, progress.elapsed())
         merged = merge_snapshot(engine, profile, run_id, as_of)
@@ -110,6 +118,19 @@ def _stage_snapshot(client: Any, profile: Profile, stage: StageWriter, progress:
             stage.add_user(user_row(user))
             stage.add_subscriptions(subscription_rows(profile, user, None))
     stage.flush()
+
+
+def _discard(stage: StageWriter, profile: Profile, as_of: datetime, exc: Exception) -> None:
+    """Say in the task log that nothing was merged, and drop what this try staged."""
+    log.error("download_subscriptions of %s as of %s stopped before the merge (%s): nothing was merged, the "
+              "warehouse still holds the last complete snapshot; discarding what this try staged (%d users, "
+              "%d subscriptions written so far)", profile.alias, as_of.isoformat(), type(exc).__name__,
+              stage.users_written, stage.subscriptions_written)
+    try:
+        stage.clear()
+    except Exception:  # noqa: BLE001 - the Zoom error is the one to report; the next try clears staging
+        log.warning("could not discard the staged rows now; the next try of the download clears them first",
+                    exc_info=True)
 
 
 def _record(job: Job, progress: Progress, stage: StageWriter, merged: MergeResult) -> None:

@@ -36,9 +36,10 @@ from urllib.parse import urlencode
 
 import requests
 
-from zoom_sam.zoom.errors import ZoomAuthError
+from zoom_sam.zoom.errors import ZoomAuthError, ZoomMalformedResponse
 from zoom_sam.zoom.ratelimit import backoff_delay
 from zoom_sam.zoom.scopes import parse_scope_string
+from zoom_sam.zoom.shapes import token_problem
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,11 @@ RENEW_LEEWAY_S = 60.0
 TOKEN_ENDPOINT_ATTEMPTS = 4
 
 MaskFn = Callable[[str], None]
+
+_MALFORMED_TOKEN_HINT = (
+    "No token was taken from it. Retry later; if it persists, check what answers at the connection's "
+    "oauth_url (a proxy, a captive portal, a wrong URL). With the refresh_token grant the answer may "
+    "have spent the stored refresh token: if the next try is refused, reauthorize the Zoom app")
 
 
 def fingerprint(value: str | None) -> str | None:
@@ -115,10 +121,16 @@ class TokenEndpoint:
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
     def post(self, form: dict[str, str], *, secrets: tuple[str | None, ...] = ()) -> dict[str, Any]:
-        """The token response as a dict; ZoomAuthError on refusal or persistent failure."""
+        """The token response as a dict; ZoomAuthError on refusal or persistent failure.
+
+        A 200 without a usable token (:func:`~zoom_sam.zoom.shapes.token_problem`) is a
+        ZoomMalformedResponse. Account credentials are asked again like after a 5xx (a proxy may
+        garble one answer); a refresh token or authorization code never is: Zoom may have spent it
+        on the answer that was garbled, and replaying it would hide that behind a refusal."""
         secrets = (self._client_secret, *secrets)
         last: str = ""
         status: int | None = None
+        malformed: ZoomMalformedResponse | None = None
         for attempt in range(self.attempts):
             if self.on_request:
                 self.on_request()
@@ -138,21 +150,23 @@ class TokenEndpoint:
             else:
                 status = resp.status_code
                 if status == 200:
-                    try:
-                        data = resp.json()
-                    except ValueError:
-                        data = None
-                    if not isinstance(data, dict) or not data.get("access_token"):
-                        raise ZoomAuthError(
-                            f"Zoom token endpoint {self.oauth_url} returned no access_token", status=status)
-                    return data
-                detail = _error_detail(resp, secrets)
-                if status == 429 or status >= 500:
+                    data, problem = _token_answer(resp)
+                    if problem is None:
+                        return data
+                    malformed = ZoomMalformedResponse("POST", self.oauth_url, problem, retries=attempt,
+                                                      hint=_MALFORMED_TOKEN_HINT)
+                    if form.get("grant_type") != "account_credentials":
+                        raise malformed  # the refresh token it answered may already be spent: never replay it
+                    last = f"malformed answer: {problem}"
+                    log.warning("Zoom token endpoint %s: %s, attempt %d/%d", self.oauth_url, last,
+                                attempt + 1, self.attempts)
+                elif status == 429 or status >= 500:
+                    detail = _error_detail(resp, secrets)
                     last = f"HTTP {status}: {detail}"
                     log.warning("Zoom token endpoint %s answered %s, attempt %d/%d",
                                 self.oauth_url, last, attempt + 1, self.attempts)
                 else:
-                    reason = detail
+                    reason = _error_detail(resp, secrets)
                     raise ZoomAuthError(
                         f"Zoom refused the token request at {self.oauth_url} (HTTP {status}): {reason}",
                         status=status, reason=reason,
@@ -160,8 +174,19 @@ class TokenEndpoint:
                     )
             if attempt + 1 < self.attempts:
                 time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_max))
+        if malformed is not None and status == 200:
+            raise malformed
         raise ZoomAuthError(
             f"Zoom token endpoint {self.oauth_url} failed after {self.attempts} attempts: {last}", status=status)
+
+
+def _token_answer(resp: requests.Response) -> tuple[Any, str | None]:
+    """(body, None) for a usable token answer, else (None, what is wrong with it)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return None, "the body is empty" if not resp.content else "the body is not JSON"
+    return body, token_problem(body)
 
 
 def _error_detail(resp: requests.Response, secrets: tuple[str | None, ...]) -> str:

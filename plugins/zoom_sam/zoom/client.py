@@ -13,7 +13,14 @@ Behaviour in one place (:meth:`ZoomClient.request`):
 * 5xx, timeouts, dropped connections: reads are retried with bounded exponential backoff and
   jitter; a write is retried only when it provably never reached Zoom (connection refused or
   connect timeout), otherwise :class:`ZoomUncertainOutcome` is raised and nothing is repeated;
+* a 2xx read answer is checked against its endpoint's shape (:mod:`zoom_sam.zoom.shapes`) before
+  anyone reads it; a malformed one (``null``, empty, not JSON, a list, items that are not
+  objects, settings without ``feature``) is retried under the same policy as a 5xx, since a proxy
+  may garble one answer, and then raised as :class:`ZoomMalformedResponse`, never returned as an
+  empty result;
 * any other 4xx raises a :class:`ZoomApiError` subclass at once with Zoom's code and message.
+
+Listings are walked by :mod:`zoom_sam.zoom.paging` (restarts, loops, completeness).
 """
 from __future__ import annotations
 
@@ -22,7 +29,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -33,7 +40,7 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from zoom_sam.zoom import endpoints, scopes as scopes_mod
+from zoom_sam.zoom import endpoints, paging, shapes, scopes as scopes_mod
 from zoom_sam.zoom.auth import (
     DEFAULT_OAUTH_URL,
     AccessToken,
@@ -52,6 +59,7 @@ from zoom_sam.zoom.errors import (
     ZoomApiError,
     ZoomAuthError,
     ZoomError,
+    ZoomMalformedResponse,
     ZoomMissingScopes,
     ZoomNotFound,
     ZoomRateLimited,
@@ -75,7 +83,6 @@ GRANT_ACCOUNT_CREDENTIALS = "account_credentials"
 GRANT_REFRESH_TOKEN = "refresh_token"
 GRANT_TYPES = (GRANT_ACCOUNT_CREDENTIALS, GRANT_REFRESH_TOKEN)
 PAGE_SIZE = 300
-PAGE_TOKEN_EXPIRED_CODE = 300
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -249,14 +256,6 @@ _TRANSIENT_EXC = (requests.exceptions.ConnectionError, requests.exceptions.Timeo
                   requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
-def _item_key(item: Mapping[str, Any], key_fields: Sequence[str]) -> Any:
-    for f in key_fields:
-        v = item.get(f)
-        if v not in (None, ""):
-            return (f, v)
-    return None
-
-
 def _fmt_date(d: date | datetime | str | None) -> str | None:
     if d is None:
         return None
@@ -387,7 +386,7 @@ class ZoomClient:
         url = cfg.base_url + path
         timeout = (min(10.0, cfg.timeout), cfg.timeout)
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
-        transient = 0
+        retries = 0  # the read retry policy's count (see _retry_read)
         n429 = 0
         reauthed = False
         while True:
@@ -401,8 +400,6 @@ class ZoomClient:
                     method, url, params=clean_params, json=json, timeout=timeout,
                     headers={"Authorization": f"Bearer {tok.value}"},
                 )
-                if resp.status_code < 300:
-                    return self._parse_ok(resp, is_write)
             except _TRANSIENT_EXC as exc:
                 kind = type(exc).__name__
                 if is_write and not _never_reached_server(exc):
@@ -411,23 +408,20 @@ class ZoomClient:
                     raise ZoomUncertainOutcome(
                         f"{method} {path}: outcome unknown ({kind} after sending; Zoom may or may not have "
                         "applied it). Re-read the object before retrying.", method=method, path=path) from None
-                if transient >= cfg.max_retries:
-                    raise ZoomTransientError(
-                        f"{method} {path}: {kind} persisted after {transient} retries") from None
-                delay = backoff_delay(transient, cfg.backoff_base, cfg.backoff_max, self._rng)
-                log.warning("Zoom %s %s: %s; retry %d/%d in %.2fs", method, path, kind,
-                            transient + 1, cfg.max_retries, delay)
-                transient += 1
-                self._backoff(delay)
+                retries = self._retry_read(retries, method, path, kind, ZoomTransientError(
+                    f"{method} {path}: {kind} persisted after {retries} retries"))
                 continue
-            except _ParsedBodyError:
-                # a 2xx whose body was cut off: a read is retried like a dropped connection
-                if transient >= cfg.max_retries:
-                    raise ZoomTransientError(f"{method} {path}: malformed response persisted after "
-                                             f"{transient} retries") from None
-                delay = backoff_delay(transient, cfg.backoff_base, cfg.backoff_max, self._rng)
-                transient += 1
-                self._backoff(delay)
+
+            if resp.status_code < 300:
+                if is_write:
+                    return _json_or_none(resp)  # the write succeeded (2xx); its body does not matter
+                body, problem = _read_answer(resp, ep, clean_params)
+                if problem is None:
+                    return body
+                where = paging.label(path, clean_params)  # a listing's status or type says which one
+                retries = self._retry_read(retries, method, where, f"malformed answer ({problem})",
+                                           ZoomMalformedResponse(method, where, problem, status=resp.status_code,
+                                                                 retries=retries))
                 continue
 
             status = resp.status_code
@@ -479,33 +473,26 @@ class ZoomClient:
                     raise ZoomUncertainOutcome(
                         f"{method} {path}: HTTP {status} from Zoom; the write may or may not have been applied. "
                         "Re-read the object before retrying.", method=method, path=path, status=status)
-                if transient >= cfg.max_retries:
-                    raise ZoomTransientError(
-                        f"{method} {path}: HTTP {status} persisted after {transient} retries"
-                        f"{f' (Zoom code {code}: {message})' if code is not None else ''}")
-                delay = backoff_delay(transient, cfg.backoff_base, cfg.backoff_max, self._rng)
-                log.warning("Zoom %s %s: HTTP %s; retry %d/%d in %.2fs", method, path, status,
-                            transient + 1, cfg.max_retries, delay)
-                transient += 1
-                self._backoff(delay)
+                retries = self._retry_read(retries, method, path, f"HTTP {status}", ZoomTransientError(
+                    f"{method} {path}: HTTP {status} persisted after {retries} retries"
+                    f"{f' (Zoom code {code}: {message})' if code is not None else ''}"))
                 continue
 
             raise self._api_error(status, code, message, method, path, ep)
 
-    def _backoff(self, delay: float) -> None:
+    def _retry_read(self, retries: int, method: str, path: str, why: str, give_up: ZoomError) -> int:
+        """The one retry policy of reads: a 5xx, a dropped or timed-out connection and a garbled 2xx
+        answer are all "this answer was lost on the way", and a read can safely be asked again.
+        Bounded exponential backoff with jitter, ``max_retries`` times; then ``give_up`` is raised.
+        Returns the new retry count."""
+        cfg = self.config
+        if retries >= cfg.max_retries:
+            raise give_up from None
+        delay = backoff_delay(retries, cfg.backoff_base, cfg.backoff_max, self._rng)
+        log.warning("Zoom %s %s: %s; retry %d/%d in %.2fs", method, path, why, retries + 1, cfg.max_retries, delay)
         self._stats.add(retries=1, waited_s=delay)
         self._sleep(delay)
-
-    @staticmethod
-    def _parse_ok(resp: requests.Response, is_write: bool) -> Any:
-        if resp.status_code == 204 or not resp.content:
-            return None
-        try:
-            return resp.json()
-        except ValueError:
-            if is_write:
-                return None  # the write succeeded (2xx); its body does not matter
-            raise _ParsedBodyError() from None
+        return retries + 1
 
     def _api_error(self, status: int, code: Any, message: str, method: str, path: str,
                    ep: endpoints.Endpoint) -> ZoomError:
@@ -524,59 +511,21 @@ class ZoomClient:
 
     # ------------------------------------------------------------------ paging
 
-    def paginate(self, path: str, items_key: str, params: Mapping[str, Any] | None = None, *,
-                 key_fields: Sequence[str] = ("id", "email"),
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None, *,
                  empty_on: Callable[[ZoomApiError], bool] | None = None) -> Iterator[dict[str, Any]]:
-        """Yield the items of every page (``next_page_token``, ``page_size`` 300).
-
-        If the page token expires mid-listing (400, code 300) the listing restarts from the first
-        page and skips the items already yielded (keyed by the first present of ``key_fields``),
-        so nothing is duplicated or lost; at most ``max_page_restarts`` restarts. ``empty_on``: a
-        predicate on the first page's ZoomApiError meaning "there is nothing to list".
-        """
-        cfg = self.config
-        base = {k: v for k, v in (params or {}).items() if v is not None}
-        base["page_size"] = cfg.page_size
-        seen: set[Any] = set()
-        restarts = 0
-        page_token: str | None = None
-        pages = 0
-        yielded = 0
-        while True:
-            p = dict(base)
-            if page_token:
-                p["next_page_token"] = page_token
-            try:
-                data = self._request("GET", path, params=p, json=None)
-            except ZoomError as exc:
-                if (isinstance(exc, ZoomApiError) and page_token and exc.status == 400
-                        and exc.code == PAGE_TOKEN_EXPIRED_CODE and restarts < cfg.max_page_restarts):
-                    restarts += 1
-                    log.warning("Zoom GET %s: page token invalid or expired after %d items; restarting the "
-                                "listing from page 1 (restart %d/%d), skipping items already seen",
-                                path, yielded, restarts, cfg.max_page_restarts)
-                    page_token = None
-                    continue
-                if pages == 0 and empty_on is not None and isinstance(exc, ZoomApiError) and empty_on(exc):
-                    log.debug("Zoom GET %s: %s; nothing to list", path, exc.message)
-                    return
-                self._stats.add(errors=1)
-                raise
-            pages += 1
-            for item in (data or {}).get(items_key) or ():
-                k = _item_key(item, key_fields)
-                if k is not None:
-                    if k in seen:
-                        continue
-                    seen.add(k)
-                yielded += 1
-                yield item
-            page_token = (data or {}).get("next_page_token") or None
-            if pages % 20 == 0:
-                log.info("Zoom GET %s: %d items from %d pages so far", path, yielded, pages)
-            if not page_token:
-                log.debug("Zoom GET %s: done, %d items from %d pages", path, yielded, pages)
-                return
+        """Yield every item of a listing once, ``page_size`` items a page: restarts on an expired
+        page token, stops on a page loop, and re-lists a short ``GET /users`` once
+        (:mod:`zoom_sam.zoom.paging`). ``empty_on``: a predicate on the first page's ZoomApiError
+        meaning "there is nothing to list"."""
+        listing = shapes.LISTINGS[endpoints.lookup("GET", path).name]
+        pages = paging.paginate(lambda query: self._request("GET", path, params=query, json=None), path, listing,
+                                params or {}, page_size=self.config.page_size,
+                                max_page_restarts=self.config.max_page_restarts, empty_on=empty_on)
+        try:
+            yield from pages
+        except ZoomError:
+            self._stats.add(errors=1)
+            raise
 
     # ------------------------------------------------------------------ endpoints
 
@@ -588,26 +537,28 @@ class ZoomClient:
 
     def list_users(self, status: str = "active", **params: Any) -> Iterator[dict[str, Any]]:
         """GET /users?status=... (active | inactive | pending; pending users have no id: keyed by email)."""
-        return self.paginate("/users", "users", {"status": status, **params}, key_fields=("id", "email"))
+        return self.paginate("/users", {"status": status, **params})
 
     def get_user(self, user_id: str) -> dict[str, Any]:
         """GET /users/{id} (optional scope user:read:user:admin)."""
-        return self.request("GET", f"/users/{self._uid(user_id)}") or {}
+        return self.request("GET", f"/users/{self._uid(user_id)}")
 
     def get_user_settings(self, user_id: str, **params: Any) -> dict[str, Any]:
-        return self.request("GET", f"/users/{self._uid(user_id)}/settings", params=params or None) or {}
+        """GET /users/{id}/settings; always carries the ``feature`` object (the add-ons) unless an
+        ``option`` asks for another document."""
+        return self.request("GET", f"/users/{self._uid(user_id)}/settings", params=params or None)
 
     def list_meetings(self, user_id: str, type: str = "previous_meetings", from_: date | str | None = None,
                       to: date | str | None = None, **params: Any) -> Iterator[dict[str, Any]]:
         q = {"type": type, "from": _fmt_date(from_), "to": _fmt_date(to), **params}
-        return self.paginate(f"/users/{self._uid(user_id)}/meetings", "meetings", q, key_fields=("uuid", "id"))
+        return self.paginate(f"/users/{self._uid(user_id)}/meetings", q)
 
     def list_webinars(self, user_id: str, type: str = "scheduled", *, missing_plan_ok: bool = False,
                       **params: Any) -> Iterator[dict[str, Any]]:
         """GET /users/{id}/webinars. A user without the webinar plan gets Zoom's 400 / code 200
         ("Webinar plan is missing") as a ZoomApiError; with ``missing_plan_ok`` it lists nothing."""
-        return self.paginate(f"/users/{self._uid(user_id)}/webinars", "webinars", {"type": type, **params},
-                             key_fields=("uuid", "id"), empty_on=_no_webinar_plan if missing_plan_ok else None)
+        return self.paginate(f"/users/{self._uid(user_id)}/webinars", {"type": type, **params},
+                             empty_on=_no_webinar_plan if missing_plan_ok else None)
 
     def update_user(self, user_id: str, body: Mapping[str, Any]) -> None:
         """PATCH /users/{id} (e.g. {"type": 1}); 204."""
@@ -627,7 +578,7 @@ class ZoomClient:
                      to: date | str | None = None, **params: Any) -> Iterator[dict[str, Any]]:
         """GET /report/users (Heavy; optional scope report:read:list_users:admin; windows <= 1 month)."""
         q = {"type": type, "from": _fmt_date(from_), "to": _fmt_date(to), **params}
-        return self.paginate("/report/users", "users", q, key_fields=("id", "email"))
+        return self.paginate("/report/users", q)
 
     # ------------------------------------------------------------------ fan-out
 
@@ -664,10 +615,6 @@ class ZoomClient:
             log.info("Zoom: finished %d %s (%d failed) in %.1fs", done, label, failed, time.monotonic() - t0)
 
 
-class _ParsedBodyError(Exception):
-    pass
-
-
 def _no_webinar_plan(exc: ZoomApiError) -> bool:
     return exc.status == 400 and exc.code == 200 and "webinar plan" in exc.message.lower()
 
@@ -677,6 +624,19 @@ def _json_or_none(resp: requests.Response) -> Any:
         return resp.json()
     except ValueError:
         return None
+
+
+def _read_answer(resp: requests.Response, ep: endpoints.Endpoint,
+                 params: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """(body, None) for a usable 2xx answer of a read, else (None, what is wrong with it)."""
+    if not resp.content:
+        return None, "the body is empty"
+    try:
+        body = resp.json()
+    except ValueError:
+        kind = (resp.headers.get("Content-Type") or "no content type").split(";")[0].strip()
+        return None, f"the body is not JSON ({kind})"
+    return body, shapes.problem(ep.name, body, params)
 
 
 def _scopes_in_message(message: str) -> tuple[str, ...]:

@@ -165,3 +165,71 @@ def _rebuild_simple(cls, text, state):
     Exception.__init__(err, text)
     err.__dict__.update(state)
     return err
+
+
+class ZoomUnusableAnswer(ZoomError):
+    """Zoom answered 2xx, yet the answer cannot be taken as Zoom's truth.
+
+    Kept apart from the 4xx/5xx errors because nothing went wrong on the wire: the danger is a
+    caller reading a garbled body or a cut-short listing as "no users" or "no add-ons". ``method``
+    and ``path`` name the endpoint (with the listing's query for listings).
+    """
+
+    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+        self.method = method
+        self.path = path
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
+
+
+class ZoomMalformedResponse(ZoomUnusableAnswer):
+    """A read answer whose body is not the shape its endpoint promises (``problem`` says how)."""
+
+    def __init__(self, method: str, path: str, problem: str, *, status: int | None = 200, retries: int = 0,
+                 hint: str = "") -> None:
+        self.problem = problem
+        self.status = status
+        self.retries = retries
+        after = f"; still so after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
+        text = (f"{method} {path}: malformed answer from Zoom (HTTP {status}): {problem}{after}. "
+                f"{hint or _MALFORMED_HINT}")
+        super().__init__(text, method=method, path=path)
+
+
+class ZoomPagingLoop(ZoomUnusableAnswer):
+    """A listing that would never end: a repeated page token, or pages that bring nothing new."""
+
+    def __init__(self, method: str, path: str, reason: str, *, pages: int, items: int) -> None:
+        self.reason = reason
+        self.pages = pages
+        self.items = items
+        super().__init__(
+            f"{method} {path}: page loop: {reason}; stopped after {pages} pages and {items} distinct items "
+            "instead of following it. Nothing built on this listing was used. Retry later; if it happens "
+            "again, Zoom (or a proxy in between) serves this listing in a loop: report it to Zoom support "
+            "with this message.", method=method, path=path)
+
+
+class ZoomIncompleteListing(ZoomUnusableAnswer):
+    """A listing that ended with fewer distinct items than the ``total_records`` Zoom reported.
+
+    ``listed`` and ``reported`` hold one count per pass over the listing (the first, then each
+    re-list from the first page).
+    """
+
+    def __init__(self, method: str, path: str, *, listed: tuple[int, ...], reported: tuple[int, ...]) -> None:
+        self.listed = tuple(listed)
+        self.reported = tuple(reported)
+        passes = "; ".join(f"{n} of {t}" for n, t in zip(self.listed, self.reported))
+        super().__init__(
+            f"{method} {path}: incomplete listing: it ended with fewer distinct users than the total_records "
+            f"Zoom reported, on each of {len(self.listed)} passes from the first page ({passes}). Missing "
+            "users would be read as gone, so this listing was not used. Retry later; if every try comes "
+            "up short, Zoom's listing stops early: report it to Zoom support with this message.",
+            method=method, path=path)
+
+
+_MALFORMED_HINT = ("Nothing was read from it. Retry later; if it persists, check what answers in Zoom's "
+                   "place (a proxy, a captive portal, a wrong API base URL in the connection)")

@@ -1,0 +1,14 @@
+-- A confirmed removal ends the candidate's subscription at once, as the next download would: the
+-- license position, the holders of the next sweep and every other reader agree with Zoom the same
+-- day instead of showing the seat held until tomorrow's snapshot.
+UPDATE software_subscription
+SET active = FALSE, ended_at = :now, updated_at = :now
+WHERE profile_alias = :profile_alias
+  AND active = TRUE
+  AND EXISTS (
+      SELECT 1 FROM removal_candidate rc
+      WHERE rc.candidate_id = :candidate_id
+        AND rc.profile_alias = software_subscription.profile_alias
+        AND rc.user_id = software_subscription.user_id
+        AND rc.identifier = software_subscription.identifier
+  )
