@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,12 +31,17 @@ import sqlalchemy as sa
 from tests.simulation import pipeline
 from tests.simulation.events import TIMEZONES, Event, Life, apply
 from tests.simulation.ledger import SEAT, Ledger
-from tests.simulation.oracle import Oracle, Write
+from tests.simulation.oracle import Oracle, Write, model_of
 from tests.support.sandbox import connection_json
 from zoom_sam.profiles import Profile
 from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
 from zoom_sam.warehouse.migrate import ensure_schema
-from zoom_sam.warehouse.schema import license_position, removal_candidate, software_subscription
+from zoom_sam.warehouse.schema import (
+    license_position,
+    removal_candidate,
+    software_subscription,
+    unrecognized_subscription_identifier,
+)
 
 ALIAS = "sim"
 CONN_ID = "zoom_sim"
@@ -338,13 +344,22 @@ class Simulation:
     # ------------------------------------------------------------------ reading the warehouse
 
     def _mismatch(self, as_of: datetime) -> list[str]:
-        sub = software_subscription.c
+        """The download's landing against the account at that moment: modelled subscriptions one by
+        one, unrecognized identifiers by their count of holders."""
+        sub, unrecognized = software_subscription.c, unrecognized_subscription_identifier.c
         with self.engine.connect() as conn:
             landed = {tuple(r) for r in conn.execute(
                 sa.select(sub.user_id, sub.identifier).where(sub.profile_alias == ALIAS, sub.active))}
-        expected = self.ledger.snapshots[as_of]
+            counted = {i: n for i, n in conn.execute(
+                sa.select(unrecognized.identifier, unrecognized.subscription_count)
+                .where(unrecognized.profile_alias == ALIAS, unrecognized.subscription_count > 0))}
+        snapshot = self.ledger.snapshots[as_of]
+        expected = {(k, i) for k, i in snapshot if model_of(i)}
+        held = Counter(i for _, i in snapshot if not model_of(i))
         return ([f"in the warehouse, not in the account: {k}" for k in sorted(landed - expected)[:5]]
-                + [f"in the account, not in the warehouse: {k}" for k in sorted(expected - landed)[:5]])
+                + [f"in the account, not in the warehouse: {k}" for k in sorted(expected - landed)[:5]]
+                + [f"unrecognized {i}: {counted.get(i, 0)} counted, {held.get(i, 0)} held"
+                   for i in sorted(set(counted) | set(held)) if counted.get(i, 0) != held.get(i, 0)])
 
     def _duplicate_candidates(self) -> list[str]:
         c = removal_candidate.c
