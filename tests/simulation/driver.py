@@ -9,14 +9,16 @@ Day ``d`` (as-of ``A = start + d days``, midnight UTC), in sandbox time:
   is judged by the oracle against the ledger as it was before the writes; then the ledger reads
   the written users again and the run's figures are taken;
 * on re-run days, the same date runs twice more (as a cleared DAG run would);
+* ``A + 3 h``: an admin gives back some of the seats the run reclaimed (``SimConfig.relicense``);
 * ``A + 2 h`` to the next midnight: the day's events.
 
 The clock only moves forward through ``SandboxClock.advance``; nothing sleeps.
 
 Figures per run (:class:`DayRow`) and in total (:class:`Figures`): wrong writes, eligible
 subscriptions left unreclaimed by the run that should have reclaimed them, whether the warehouse's
-active subscriptions match what the account held at the download, and re-runs of a date that did
-not converge (a second candidate for a subscription and as-of, a write, a different position).
+active subscriptions after the run match the account (what the download saw, less what the run
+reclaimed: changes made after the download are the next download's), and re-runs of a date that
+did not converge (a second candidate for a subscription and as-of, a write, a different position).
 """
 from __future__ import annotations
 
@@ -88,7 +90,7 @@ class SimConfig:
     shards: int = 2
     rerun_every: int = 7            # every n-th day runs its date again, twice
     guard_days: bool = True         # one day tests max_fraction, one max_per_run (needs 20+ days)
-    relicense: float = 0.0          # share of the seats a run downgrades that an admin gives back that day
+    relicense: float = 0.3          # share of the seats a run downgrades that an admin gives back that day
 
 
 @dataclass
@@ -262,6 +264,7 @@ class Simulation:
         self._advance_to(as_of + RECLAIM_AT)
         result.reconcile = pipeline.run_reconcile(self.engine, profile, as_of)
         eligible = self.oracle.plan(as_of)
+        reclaim_started = self.sandbox.clock.now()
         pipeline.run_reclaim(self.engine, profile, as_of, result)
         tripped = (result.reclaim_failure or "").startswith("GuardExceeded")
         if breach:
@@ -275,7 +278,8 @@ class Simulation:
         if breach is None:
             row.missed += [f"{h.email} {h.identifier}: {self.oracle.eligible(h, as_of).why}" for h in eligible
                            if h.end is None and not self.ledger.users[h.email].refusal]
-        row.mismatch += self._mismatch(as_of)
+        reclaimed = {(h.key, h.identifier) for h in self.ledger.holdings if h.end and h.end >= reclaim_started}
+        row.mismatch += self._mismatch(self.ledger.snapshots[as_of] - reclaimed)
         row.unconverged += self._duplicate_candidates()
         row.candidates = result.reconcile["candidates"]["opened"]
         return {w.email for w in writes if w.what == "downgrade" and w.status == 204}
@@ -343,9 +347,9 @@ class Simulation:
 
     # ------------------------------------------------------------------ reading the warehouse
 
-    def _mismatch(self, as_of: datetime) -> list[str]:
-        """The download's landing against the account at that moment: modelled subscriptions one by
-        one, unrecognized identifiers by their count of holders."""
+    def _mismatch(self, snapshot: set[tuple[str, str]]) -> list[str]:
+        """The warehouse after a run against the account: what the download saw less what the run
+        reclaimed; modelled subscriptions one by one, unrecognized identifiers by their count."""
         sub, unrecognized = software_subscription.c, unrecognized_subscription_identifier.c
         with self.engine.connect() as conn:
             landed = {tuple(r) for r in conn.execute(
@@ -353,7 +357,6 @@ class Simulation:
             counted = {i: n for i, n in conn.execute(
                 sa.select(unrecognized.identifier, unrecognized.subscription_count)
                 .where(unrecognized.profile_alias == ALIAS, unrecognized.subscription_count > 0))}
-        snapshot = self.ledger.snapshots[as_of]
         expected = {(k, i) for k, i in snapshot if model_of(i)}
         held = Counter(i for _, i in snapshot if not model_of(i))
         return ([f"in the warehouse, not in the account: {k}" for k in sorted(landed - expected)[:5]]

@@ -36,13 +36,3 @@ def test_twenty_days_on_postgresql_with_the_default_scopes(pg_url):
     config = SimConfig(days=20, generated_users=50, seed=7, user_read_scope=False, shards=1)
     url = sa.make_url(pg_url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     _assert_all_right(_simulate(url, config), config)
-
-
-@pytest.mark.xfail(strict=True, reason="a seat reclaimed by a run and given back by an admin the same day is still "
-                                       "held since the first snapshot for the next download, so the next run "
-                                       "downgrades it again")
-def test_a_seat_given_back_the_day_it_was_reclaimed_is_not_downgraded_again(tmp_path):
-    config = SimConfig(days=8, guard_days=False, relicense=1.0)
-    figures = _simulate(f"sqlite:///{tmp_path / 'warehouse.db'}", config)
-    assert figures.writes > 0
-    assert figures.wrong_writes == 0, figures.details()
