@@ -1,6 +1,6 @@
-"""The simulation of ``tests/simulation`` at scale: 2,000 users, 60 daily runs in automatic mode.
+"""The simulation of ``tests/simulation`` at scale: 1,000 users, 60 daily runs in automatic mode.
 
-``python -m bench simulation [--quick]`` (quick: 500 users, 30 days). The account changes every
+``python -m bench simulation [--quick]`` (quick: 300 users, 30 days). The account changes every
 day (hires, leavers, upgrades and downgrades, add-ons, invitations, hosting across midnight UTC
 and in timezones from UTC-10 to UTC+12, changes between a run's download and its reclaim) and
 every write Zoom receives is judged against the sandbox's ground truth (see
@@ -26,7 +26,7 @@ from zoom_sam.warehouse.engine import engine_for_url
 
 
 def run(quick: bool) -> None:
-    config = SimConfig(days=30, generated_users=500) if quick else SimConfig(days=60, generated_users=2_000)
+    config = SimConfig(days=30, generated_users=300) if quick else SimConfig(days=60, generated_users=1_000)
     logging.disable(logging.WARNING)  # a month of task logs would drown the figures
     try:
         with tempfile.TemporaryDirectory(prefix="zoom-sam-bench-simulation-") as folder:

@@ -31,12 +31,8 @@ from zoom_sam.warehouse.migrate import ensure_schema
 
 @dataclass
 class RunResult:
-    """What the tasks of one run returned, and how the reclaim task ended."""
+    """What the reconcile and reclaim tasks of one run returned, and how the reclaim task ended."""
 
-    as_of: datetime
-    run_id: str
-    download: dict[str, Any] = field(default_factory=dict)
-    pull: dict[str, Any] = field(default_factory=dict)
     reconcile: dict[str, Any] = field(default_factory=dict)
     reclaim: dict[str, Any] = field(default_factory=dict)
     reclaim_failure: str | None = None  # GuardExceeded / ReclaimIncomplete: the task failed
