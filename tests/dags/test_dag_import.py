@@ -72,7 +72,12 @@ BAD_FILES = {
     "zz_duplicate.yaml": (GOOD.format(alias="good"), "'good' is already the alias of good.yaml"),
     "mode.yaml": (GOOD.format(alias="mode") + "reclaim:\n  mode: yolo\n", "'dry_run', 'approval' or 'automatic'"),
     "negative.yaml": (GOOD.format(alias="negative") + "rules:\n  - software_model: '*'\n"
-                      "    last_activity_threshold_days: -30\n", "at least 1"),
+                      "    last_activity_threshold_days: -30\n", "from 1 to 36,500"),
+    "twice.yaml": (GOOD.format(alias="twice") + "download_activity: true\ndownload_activity: false\n",
+                   "line 4, column 1: key 'download_activity' is given twice in the same mapping (first at line 3)"),
+    "blank_conn.yaml": ("alias: blank_conn\nzoom_conn_id: ' '\n", "field 'zoom_conn_id': is blank"),
+    "too_big.yaml": (GOOD.format(alias="too_big") + "entitlements:\n  - {software_model: x, purchased: 3000000000}\n",
+                     "field 'entitlements[0].purchased': Input should be less than or equal to 2147483647"),
 }
 
 

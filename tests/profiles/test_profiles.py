@@ -71,7 +71,7 @@ def test_minimal_profile_gets_documented_defaults(tmp_path):
         ("alias: Acme-Corp\nzoom_conn_id: z\n", "alias", "lower-case letters, digits and underscores"),
         (GOOD + "reclaim: {mode: manual}\n", "reclaim.mode", "'dry_run', 'approval' or 'automatic'"),
         (GOOD + "rules: [{software_model: zoom_*, last_activity_threshold_days: -1}]\n",
-         "rules[0].last_activity_threshold_days", "at least 1"),
+         "rules[0].last_activity_threshold_days", "from 1 to 36,500"),
         (GOOD + "reclaim: {max_fraction: 1.5}\n", "reclaim.max_fraction", "from 0 to 1"),
         (GOOD + "exclusions: {users: [{email: 'a*', dept: Sales}]}\n", "exclusions.users[0]", "exactly one of"),
         (GOOD + "analyze_activity_from: not-a-date\n", "analyze_activity_from", "YYYY-MM-DD"),
