@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from zoom_sam.licensing import builtin_model_for
 from zoom_sam.profile_limits import (
@@ -42,6 +51,8 @@ from zoom_sam.profile_limits import (
     ZOOM_CONN_ID_MAX,
     exclusion_pattern_max,
 )
+from zoom_sam.timeouts.ceiling import DEFAULT_TASK_MINUTES, MAX_TASK_MINUTES, TASK_IDS
+from zoom_sam.timeouts.deadline import DEFAULT_FACTOR, GRACE_S, MAX_FACTOR
 
 DEFAULT_PROFILES_DIR = Path(__file__).resolve().parents[2] / "include" / "profiles"
 ALIAS_PATTERN = r"^[a-z0-9_]+$"
@@ -64,6 +75,12 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _whole_is_a_number(value: Any) -> Any:
+    # YAML writes 0, 1 or 3 as ints; where a number is expected they are valid.
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Number = Annotated[float, BeforeValidator(_whole_is_a_number)]
 ConnectionId = Annotated[str, AfterValidator(_connection_id)]
 NotBlank = Annotated[str, AfterValidator(_not_blank)]
 ModelKey = Annotated[str, Field(pattern=MODEL_KEY_PATTERN, max_length=MODEL_KEY_MAX)]
@@ -87,15 +104,9 @@ class ReclaimSettings(_Strict):
     )
     max_per_run: int = Field(25, ge=0, le=INT_MAX,
                              description=f"a whole number from 0 to {INT_MAX:,}: most subscriptions reclaimed in one run")
-    max_fraction: float = Field(
+    max_fraction: Number = Field(
         0.2, ge=0, le=1, description="a number from 0 to 1: most of a model's assigned seats reclaimed in one run"
     )
-
-    @field_validator("max_fraction", mode="before")
-    @classmethod
-    def _int_is_a_number(cls, value: Any) -> Any:
-        # YAML writes 0 and 1 as ints; they are valid fractions.
-        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class ReclamationRule(_Strict):
@@ -183,6 +194,23 @@ class Entitlement(_Strict):
         return self
 
 
+TaskMinutes = Annotated[int, Field(ge=1, le=MAX_TASK_MINUTES)]
+TASK_MINUTES = f"a whole number of minutes from 1 to {MAX_TASK_MINUTES:,}"
+
+
+class Timeouts(_Strict):
+    """How long the profile's tasks may run (README "Timeouts")."""
+
+    task_minutes: TaskMinutes = Field(
+        DEFAULT_TASK_MINUTES, description=f"{TASK_MINUTES}: every task's Airflow execution_timeout")
+    per_task: dict[Literal[TASK_IDS], TaskMinutes] = Field(
+        default_factory=dict, description=f"task id ({', '.join(TASK_IDS)}) -> {TASK_MINUTES}")
+    deadline_factor: Number = Field(
+        DEFAULT_FACTOR, ge=1, le=MAX_FACTOR,
+        description=f"a number from 1 to {MAX_FACTOR:g}: the run-time deadline is this many times the duration "
+        f"the account's size explains, plus {GRACE_S / 60:g} minutes")
+
+
 class Profile(_Strict):
     """One integration profile (see docs/profiles.md)."""
 
@@ -223,6 +251,7 @@ class Profile(_Strict):
     rules: list[ReclamationRule] = Field(default_factory=list)
     exclusions: Exclusions = Field(default_factory=Exclusions)
     entitlements: list[Entitlement] = Field(default_factory=list)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
     identifier_models: dict[Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX)], ModelKey] = Field(
         default_factory=dict,
         description=f"identifier (at most {IDENTIFIER_MAX} characters) -> software model key ([a-z0-9_]+, at most "

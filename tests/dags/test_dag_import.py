@@ -11,7 +11,9 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import CronTriggerTimetable
 
 from zoom_sam import dag_factory
+from zoom_sam.operators.reclaim import APPROVAL_TIMEOUT
 from zoom_sam.profiles import DEFAULT_PROFILES_DIR
+from zoom_sam.timeouts.ceiling import DEFAULT_TASK_MINUTES, TASK_IDS
 
 DAG_FILE = "zoom_sam_dags.py"
 GOOD = "alias: {alias}\nzoom_conn_id: zoom_{alias}\n"
@@ -121,6 +123,22 @@ def test_tasks_follow_the_profile_switches(profiles):
     assert chain_of("zoom_sam__full") == ["validate_profile", "download_subscriptions", "sweep_activity",
                                           "pull_activity", "reconcile", "approve", "reclaim"]
     assert chain_of("zoom_sam__lean") == ["validate_profile", "download_subscriptions", "reconcile"]
+
+
+def test_every_task_has_the_profiles_execution_timeout_and_per_task_overrides_win(profiles):
+    approval = "reclaim_subscriptions: true\nreclaim: {mode: approval}\n"
+    (profiles / "full.yaml").write_text(GOOD.format(alias="full") + approval)
+    (profiles / "tuned.yaml").write_text(GOOD.format(alias="tuned") + approval + "timeouts:\n  task_minutes: 90\n"
+                                         "  per_task: {sweep_activity: 720, approve: 5}\n")
+    bag = parse()
+    full = {t.task_id: t.execution_timeout for t in bag.dags["zoom_sam__full"].tasks}
+    assert set(full) == set(TASK_IDS) == {step.task_id for step in dag_factory.PIPELINE}
+    assert set(full.values()) == {timedelta(minutes=DEFAULT_TASK_MINUTES)}
+    tuned = bag.dags["zoom_sam__tuned"]
+    assert {t.task_id: t.execution_timeout for t in tuned.tasks} == {
+        **{task_id: timedelta(minutes=90) for task_id in TASK_IDS},
+        "sweep_activity": timedelta(hours=12), "approve": timedelta(minutes=5)}
+    assert tuned.get_task("approve").response_timeout == APPROVAL_TIMEOUT  # the wait for a person is apart
 
 
 def test_parsing_is_cheap_and_builds_only_the_dag_a_task_needs(profiles):

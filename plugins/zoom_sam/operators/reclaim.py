@@ -48,15 +48,15 @@ class ReclaimOperator(ProfileOperator):
     ui_color = "#fbe8e8"
 
     def run(self, run: ProfileRun) -> dict[str, Any]:
-        from zoom_sam.hooks.zoom import ZoomHook
         from zoom_sam.reclaim import reclaim
         from zoom_sam.reclaim.approval import approved
+        from zoom_sam.timeouts.estimate import reclaim_work
 
         mode = run.profile.reclaim.mode
         answer = run.context["ti"].xcom_pull(task_ids=APPROVE_TASK_ID) if mode == "approval" else None
         try:
             outcome = reclaim(run.engine, run.profile, as_of=run.as_of, run_id=run.run_id, approved=approved(answer),
-                              client_factory=lambda: ZoomHook(zoom_conn_id=run.profile.zoom_conn_id).get_conn())
+                              client_factory=lambda: run.zoom_client(reclaim_work))
         except Exception as exc:
             raise _fail_fast(exc) from None
         summary = outcome.summary()

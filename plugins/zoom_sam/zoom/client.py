@@ -241,7 +241,11 @@ def _fmt_date(d: date | datetime | str | None) -> str | None:
 
 
 class ZoomClient:
-    """Zoom REST API v2 client. Thread-safe: share one per account across the threads of a task."""
+    """Zoom REST API v2 client. Thread-safe: share one per account across the threads of a task.
+
+    ``deadline``, when set, is called before every request attempt and raises to stop the work
+    (a task's run-time deadline, :mod:`zoom_sam.timeouts.deadline`).
+    """
 
     def __init__(
         self,
@@ -262,6 +266,7 @@ class ZoomClient:
         self._local = threading.local()
         self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
+        self.deadline: Callable[[], None] | None = None
         if mask:
             mask(config.client_secret)
             if config.refresh_token:
@@ -364,6 +369,8 @@ class ZoomClient:
         n429 = 0
         reauthed = False
         while True:
+            if self.deadline is not None:
+                self.deadline()
             tok = self.auth.get_token()
             waited = self.limiter(ep.category).acquire()
             if waited:
