@@ -433,7 +433,7 @@ def test_config_from_connection_defaults_and_overrides():
     ({}, "account_id"),
     ({"account_id": "a", "grant_type": "password"}, "grant_type"),
     ({"account_id": "a", "plan": "gold"}, "plan"),
-    ({"account_id": "a", "rate_limits": {"Light": 0}}, "> 0"),
+    ({"account_id": "a", "rate_limits": {"Light": 0}}, "greater than 0"),
     ({"account_id": "a", "timeout": "soon"}, "timeout"),
 ])
 def test_config_rejects_bad_connections(extra, match):

@@ -5,7 +5,8 @@ password = client secret, extra: ``account_id``, ``oauth_url`` (default
 https://zoom.us/oauth/token), ``grant_type`` (``account_credentials`` | ``refresh_token``),
 ``refresh_token`` (initial seed of the token store), ``plan`` (``pro`` | ``business``) or
 ``rate_limits`` ({"Light": n, "Medium": n, "Heavy": n}), ``max_in_flight``, ``timeout``,
-``rate_safety``.
+``rate_safety``; every extra and its range in :mod:`zoom_sam.zoom.extras`, which refuses bad and
+unknown ones when the client is built.
 
 No I/O happens in ``__init__``; the connection is read on the first :meth:`get_conn`.
 """

@@ -55,6 +55,13 @@ from zoom_sam.zoom.auth import (
     store_key,
 )
 from zoom_sam.zoom.concurrency import map_concurrent as _map_concurrent
+from zoom_sam.zoom.extras import (
+    GRANT_ACCOUNT_CREDENTIALS,
+    GRANT_REFRESH_TOKEN,
+    ZoomConfigError,
+    config_problems,
+    parse_extras,
+)
 from zoom_sam.zoom.errors import (
     ZoomApiError,
     ZoomAuthError,
@@ -79,9 +86,6 @@ from zoom_sam.zoom.ratelimit import (
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.zoom.us/v2"
-GRANT_ACCOUNT_CREDENTIALS = "account_credentials"
-GRANT_REFRESH_TOKEN = "refresh_token"
-GRANT_TYPES = (GRANT_ACCOUNT_CREDENTIALS, GRANT_REFRESH_TOKEN)
 PAGE_SIZE = 300
 
 T = TypeVar("T")
@@ -102,16 +106,13 @@ def normalize_base_url(host: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def _as_float(value: Any, name: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"Zoom connection extra {name!r} must be a number, got {value!r}") from None
-
-
 @dataclass
 class ZoomConfig:
-    """Everything a client needs. Built from an Airflow connection by :meth:`from_connection_fields`."""
+    """Everything a client needs. Built from an Airflow connection by :meth:`from_connection_fields`.
+
+    Every field is checked on construction (:func:`zoom_sam.zoom.extras.config_problems`); a bad
+    one raises :class:`~zoom_sam.zoom.extras.ZoomConfigError` naming each extra and its range.
+    """
 
     client_id: str
     client_secret: str = field(repr=False)
@@ -138,21 +139,10 @@ class ZoomConfig:
         self.base_url = normalize_base_url(self.base_url)
         self.oauth_url = (self.oauth_url or DEFAULT_OAUTH_URL).strip()
         self.grant_type = (self.grant_type or GRANT_ACCOUNT_CREDENTIALS).strip()
-        if self.grant_type not in GRANT_TYPES:
-            raise ValueError(f"Zoom connection grant_type must be one of {GRANT_TYPES}, got {self.grant_type!r}")
-        if self.grant_type == GRANT_ACCOUNT_CREDENTIALS and not self.account_id:
-            raise ValueError("Zoom connection: grant_type account_credentials needs extra account_id")
-        if not self.client_id:
-            raise ValueError("Zoom connection: login (client id) is empty")
-        if not self.client_secret:
-            raise ValueError("Zoom connection: password (client secret) is empty")
-        self.limits = plan_limits(self.plan, self.rate_limits)  # validates plan and overrides
-        if not 0 < self.rate_safety <= 1:
-            raise ValueError("rate_safety must be in (0, 1]")
-        if self.max_in_flight < 1:
-            raise ValueError("max_in_flight must be >= 1")
-        if not 1 <= self.page_size <= 300:
-            raise ValueError("page_size must be within 1..300")
+        problems = config_problems(self)
+        if problems:
+            raise ZoomConfigError(problems)
+        self.limits = plan_limits(self.plan, self.rate_limits)
 
     @property
     def account_key(self) -> str:
@@ -166,42 +156,25 @@ class ZoomConfig:
     @classmethod
     def from_connection_fields(cls, *, host: str | None, login: str | None, password: str | None,
                                extra: Mapping[str, Any] | None, **overrides: Any) -> ZoomConfig:
-        """Map an Airflow connection (host/login/password/extra) to a config; extra keys as in DESIGN.md."""
-        # accept the legacy prefixed form ("extra__zoom__account_id") some UIs and tools store
-        extra = {str(k).removeprefix("extra__zoom__"): v for k, v in dict(extra or {}).items()}
-        kw: dict[str, Any] = {
-            "client_id": (login or "").strip(),
-            "client_secret": password or "",
-            "base_url": host or "",
-            "account_id": (str(extra["account_id"]).strip() or None) if extra.get("account_id") else None,
-            "oauth_url": extra.get("oauth_url") or DEFAULT_OAUTH_URL,
-            "grant_type": extra.get("grant_type") or GRANT_ACCOUNT_CREDENTIALS,
-            "refresh_token": extra.get("refresh_token") or None,
-            "token_store_key": extra.get("token_store_key") or None,
-            "plan": extra.get("plan") or DEFAULT_PLAN,
-        }
-        rl = extra.get("rate_limits")
-        if rl:
-            if isinstance(rl, str):
-                import json
+        """Map an Airflow connection (host/login/password/extra) to a config; extras in :mod:`.extras`.
 
-                rl = json.loads(rl)
-            if not isinstance(rl, Mapping):
-                raise ValueError("Zoom connection extra rate_limits must be an object like "
-                                 '{"Light": 80, "Medium": 60, "Heavy": 40}')
-            kw["rate_limits"] = {str(k): _as_float(v, f"rate_limits.{k}") for k, v in rl.items()}
-        known = {f.name: f for f in fields(cls)}
-        numeric = {"rate_safety": float, "max_in_flight": int, "timeout": float, "max_retries": int,
-                   "max_429_retries": int, "backoff_base": float, "backoff_max": float,
-                   "max_retry_after": float, "page_size": int, "max_page_restarts": int}
-        for name, typ in numeric.items():
-            if extra.get(name) not in (None, ""):
-                kw[name] = typ(_as_float(extra[name], name))
+        Raises :class:`~zoom_sam.zoom.extras.ZoomConfigError` listing every bad or unknown extra.
+        """
+        parsed, problems = parse_extras(extra)
+        kw: dict[str, Any] = {"client_id": (login or "").strip(), "client_secret": password or "",
+                              "base_url": host or "", **parsed}
+        known = {f.name for f in fields(cls)}
         for k, v in overrides.items():
             if k not in known:
                 raise TypeError(f"unknown ZoomConfig field {k!r}")
             kw[k] = v
-        return cls(**kw)
+        try:
+            config = cls(**kw)
+        except ZoomConfigError as exc:
+            problems += exc.problems
+        if problems:
+            raise ZoomConfigError(problems)
+        return config
 
 
 class _Stats:
@@ -267,7 +240,11 @@ def _fmt_date(d: date | datetime | str | None) -> str | None:
 
 
 class ZoomClient:
-    """Zoom REST API v2 client. Thread-safe: share one per account across the threads of a task."""
+    """Zoom REST API v2 client. Thread-safe: share one per account across the threads of a task.
+
+    ``deadline``, when set, is called before every request attempt and raises to stop the work
+    (a task's run-time deadline, :mod:`zoom_sam.timeouts.deadline`).
+    """
 
     def __init__(
         self,
@@ -288,6 +265,7 @@ class ZoomClient:
         self._local = threading.local()
         self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
+        self.deadline: Callable[[], None] | None = None
         if mask:
             mask(config.client_secret)
             if config.refresh_token:
@@ -390,6 +368,8 @@ class ZoomClient:
         n429 = 0
         reauthed = False
         while True:
+            if self.deadline is not None:
+                self.deadline()
             tok = self.auth.get_token()
             waited = self.limiter(ep.category).acquire()
             if waited:
