@@ -164,18 +164,21 @@ class ZoomHook(BaseHook):
         the UI's synchronous Test runs the hook under a temporary connection id, and a chain
         started there would use up the refresh token the connection's own chain needs.
         """
-        chain = None
+        chain = client = None
         try:
             config = self.get_config()
             if config.grant_type == GRANT_REFRESH_TOKEN:
                 chain = self.token_chain(config)
                 config = replace(config, refresh_token=None)
-            report = validate_client(self._client_for(config, chain))
+            client = self._client_for(config, chain)
+            report = validate_client(client)
         except (ZoomError, ValueError) as exc:
             return False, f"Zoom connection failed: {exc}"
         except Exception as exc:  # noqa: BLE001 - the UI needs a message, not a traceback
             return False, f"Zoom connection failed: {type(exc).__name__}: {exc}"
-        finally:
+        finally:  # the API server lives long: keep no idle HTTP or warehouse connection
+            if client is not None:
+                client.close()
             if chain is not None:
-                chain.engine.dispose()  # the API server lives long: keep no idle warehouse connection
+                chain.engine.dispose()
         return report.ok, report.summary()
