@@ -131,4 +131,3 @@ class _Transaction:
 
     def write(self, record: ChainRecord) -> None:
         self._conn.execute(T.update().where(T.c.conn_id == self._store.conn_id).values(**self._store._values(record)))
-        self.record = record
