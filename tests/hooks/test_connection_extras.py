@@ -80,7 +80,7 @@ def test_numbers_from_form_fields_and_legacy_names_are_read(make_sandbox, zoom_c
     assert (config.timeout, config.max_in_flight, config.limits) == (12.5, 8, {"Light": 30, "Medium": 20, "Heavy": 2})
     assert config.max_retry_after == 120.0  # empty means not set
     assert set(KNOWN) >= {"account_id", "oauth_url", "grant_type", "plan", "rate_limits", "refresh_token",
-                          "token_store_key", "max_in_flight", "timeout", "rate_safety"}
+                          "token_store_conn_id", "max_in_flight", "timeout", "rate_safety"}
 
 
 def test_validate_profile_fails_without_retry_on_a_bad_connection(make_sandbox, zoom_conn, tmp_path, monkeypatch):

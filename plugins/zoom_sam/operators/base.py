@@ -9,7 +9,9 @@ It does the same four things for every process, so each operator is only its ``r
 4. a ``job_result`` row for the task, whatever the outcome.
 
 Errors a retry cannot fix (an invalid profile, a warehouse from a newer zoom-sam, an
-``analyze_activity_from`` out of range) fail the task at once instead of being retried.
+``analyze_activity_from`` out of range, Zoom refusing the connection's credentials or its
+refresh-token chain) fail the task at once instead of being retried; a token endpoint that is
+down or lost an answer is left to Airflow's retries.
 
 Heavy imports (SQLAlchemy, the Zoom client) happen in ``execute``: DAG files import this module
 at parse time.
@@ -98,6 +100,7 @@ class ProfileOperator(BaseOperator):
         from zoom_sam.warehouse.engine import get_engine
         from zoom_sam.warehouse.jobs import record_job
         from zoom_sam.warehouse.migrate import SchemaTooNewError, ensure_schema
+        from zoom_sam.zoom.errors import ZoomAuthError
 
         try:
             profile = load_profile(self.profile_path)
@@ -117,4 +120,8 @@ class ProfileOperator(BaseOperator):
             finally:
                 engine.dispose()
         except (ProfileError, SchemaTooNewError, ActivityStartError) as exc:
+            raise AirflowFailException(str(exc)) from None
+        except ZoomAuthError as exc:
+            if exc.retryable:
+                raise
             raise AirflowFailException(str(exc)) from None

@@ -37,23 +37,10 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
-import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from zoom_sam.zoom import endpoints, paging, shapes, scopes as scopes_mod
-from zoom_sam.zoom.auth import (
-    DEFAULT_OAUTH_URL,
-    AccessToken,
-    AccountCredentialsAuth,
-    FileRefreshTokenStore,
-    MaskFn,
-    RefreshTokenAuth,
-    RefreshTokenStore,
-    TokenEndpoint,
-    TokenProvider,
-    _scrub,
-    store_key,
-)
+from zoom_sam.zoom.auth import AccessToken, AccountCredentialsAuth, MaskFn, TokenProvider
 from zoom_sam.zoom.concurrency import map_concurrent as _map_concurrent
 from zoom_sam.zoom.extras import (
     GRANT_ACCOUNT_CREDENTIALS,
@@ -73,6 +60,7 @@ from zoom_sam.zoom.errors import (
     ZoomTransientError,
     ZoomUncertainOutcome,
 )
+from zoom_sam.zoom.network import never_reached_server
 from zoom_sam.zoom.ratelimit import (
     DEFAULT_PLAN,
     DEFAULT_SAFETY,
@@ -82,6 +70,9 @@ from zoom_sam.zoom.ratelimit import (
     parse_retry_after,
     plan_limits,
 )
+from zoom_sam.zoom.redact import scrub
+from zoom_sam.zoom.refresh_chain import RefreshTokenAuth, TokenChainStore
+from zoom_sam.zoom.token_endpoint import DEFAULT_OAUTH_URL, TokenEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +111,8 @@ class ZoomConfig:
     base_url: str = DEFAULT_BASE_URL
     oauth_url: str = DEFAULT_OAUTH_URL
     grant_type: str = GRANT_ACCOUNT_CREDENTIALS
-    refresh_token: str | None = field(default=None, repr=False)  # initial seed of the token store
-    token_store_key: str | None = None
+    refresh_token: str | None = field(default=None, repr=False)  # starts the connection's refresh-token chain
+    token_store_conn_id: str | None = None  # the warehouse connection holding that chain
     plan: str = DEFAULT_PLAN
     rate_limits: dict[str, float] | None = None  # explicit requests/second per category
     rate_safety: float = DEFAULT_SAFETY           # run at this fraction of the limit
@@ -148,10 +139,6 @@ class ZoomConfig:
     def account_key(self) -> str:
         """Identity of the Zoom account for rate limiting (limits are per account)."""
         return f"{self.base_url}|{self.account_id or self.client_id}"
-
-    @property
-    def store_key(self) -> str:
-        return self.token_store_key or store_key(self.oauth_url, self.client_id, self.account_id)
 
     @classmethod
     def from_connection_fields(cls, *, host: str | None, login: str | None, password: str | None,
@@ -203,28 +190,6 @@ class _Stats:
                     "token_requests": self.token_requests}
 
 
-def _never_reached_server(exc: BaseException) -> bool:
-    """True when the request provably never reached the server (no TCP connection was made)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    todo: list[Any] = [exc]
-    while todo:
-        cur = todo.pop()
-        if cur is None or id(cur) in seen:
-            continue
-        seen.add(id(cur))
-        if isinstance(cur, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
-                            ConnectionRefusedError)):
-            return True
-        if isinstance(cur, BaseException):
-            todo.extend(a for a in cur.args if isinstance(a, BaseException))
-            todo.append(getattr(cur, "reason", None))
-            todo.append(cur.__cause__)
-            todo.append(cur.__context__)
-    return False
-
-
 _TRANSIENT_EXC = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                   requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
@@ -251,7 +216,7 @@ class ZoomClient:
         config: ZoomConfig,
         *,
         token_provider: TokenProvider | None = None,
-        token_store: RefreshTokenStore | None = None,
+        token_chain: TokenChainStore | None = None,
         mask: MaskFn | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -276,9 +241,11 @@ class ZoomClient:
                 on_request=lambda: self._stats.add(token_requests=1),
                 backoff_base=config.backoff_base, backoff_max=min(config.backoff_max, 8.0))
             if config.grant_type == GRANT_REFRESH_TOKEN:
-                store = token_store if token_store is not None else FileRefreshTokenStore()
-                token_provider = RefreshTokenAuth(endpoint, store, config.store_key,
-                                                  seed_refresh_token=config.refresh_token, clock=clock, mask=mask)
+                if token_chain is None:
+                    raise ValueError("the refresh_token grant needs the connection's token chain store "
+                                     "(ZoomHook gives it one in the warehouse)")
+                token_provider = RefreshTokenAuth(endpoint, token_chain, seed_refresh_token=config.refresh_token,
+                                                  clock=clock, mask=mask)
             else:
                 token_provider = AccountCredentialsAuth(endpoint, config.account_id or "", clock=clock, mask=mask)
         self.auth = token_provider
@@ -382,7 +349,7 @@ class ZoomClient:
                 )
             except _TRANSIENT_EXC as exc:
                 kind = type(exc).__name__
-                if is_write and not _never_reached_server(exc):
+                if is_write and not never_reached_server(exc):
                     log.error("Zoom %s %s: %s after the request may have reached Zoom; not retrying a write",
                               method, path, kind)
                     raise ZoomUncertainOutcome(
@@ -407,8 +374,8 @@ class ZoomClient:
             status = resp.status_code
             body = _json_or_none(resp)
             code = body.get("code") if isinstance(body, dict) else None
-            message = _scrub(str(body.get("message", "")) if isinstance(body, dict) else (resp.reason or ""),
-                             (tok.value,))
+            message = scrub(str(body.get("message", "")) if isinstance(body, dict) else (resp.reason or ""),
+                            (tok.value,))
 
             if status == 401 and not reauthed:
                 log.info("Zoom %s %s: 401 (code %s); renewing the access token once", method, path, code)

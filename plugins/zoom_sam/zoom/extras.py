@@ -66,7 +66,7 @@ NUMBERS: Mapping[str, Bound] = {
 }
 #: Requests per second of one rate-limit category (Zoom's own are 10 to 80; the sandbox goes higher).
 RATE_LIMIT = Bound(False, 0, 10_000, low_open=True, unit="requests per second")
-TEXTS = ("account_id", "refresh_token", "token_store_key")
+TEXTS = ("account_id", "refresh_token", "token_store_conn_id")
 URLS = ("oauth_url",)
 KNOWN = (*TEXTS, *URLS, "grant_type", "plan", "rate_limits", *NUMBERS)
 
