@@ -5,9 +5,10 @@ profiles are read from local YAML, nothing touches the network or a database, an
 modules import their heavy dependencies only when a task runs.
 
 Adding a process is one line in :data:`PIPELINE`: a :class:`Step` with its task id, a callable
-building the operator from ``task_id``, ``profile_path`` and ``profile_alias`` (a
-:class:`~zoom_sam.operators.base.ProfileOperator` subclass is one), and the profile switch it
-depends on. Steps run in the order listed.
+building the operator from ``task_id``, ``profile_path``, ``profile_alias`` and
+``execution_timeout`` (a :class:`~zoom_sam.operators.base.ProfileOperator` subclass is one), and
+the profile switch it depends on. Steps run in the order listed. Every task's
+``execution_timeout`` is the profile's ceiling for it (:mod:`zoom_sam.timeouts.ceiling`).
 
 A profile that does not validate must not take the other profiles' DAGs down, yet must be
 reported where Airflow shows problems: as an import error of the DAG file. Airflow records import
@@ -32,6 +33,7 @@ from zoom_sam.operators.reclaim import APPROVE_TASK_ID, ReclaimApprovalOperator,
 from zoom_sam.operators.reconcile import ReconcileOperator
 from zoom_sam.operators.validate_profile import ValidateProfileOperator
 from zoom_sam.profiles import LoadedProfile, Profile, ProfileError, load_profiles
+from zoom_sam.timeouts.ceiling import execution_timeout
 
 DAG_PREFIX = "zoom_sam__"
 INVALID_PROFILES_DAG_ID = "zoom_sam__invalid_profiles"
@@ -106,7 +108,7 @@ def build_dag(loaded: LoadedProfile, retries: int | None = None) -> DAG:
     ) as dag:
         tasks = [
             step.build(task_id=step.task_id, profile_path=str(loaded.path), profile_alias=profile.alias,
-                       **step.options(profile))
+                       execution_timeout=execution_timeout(profile.timeouts, step.task_id), **step.options(profile))
             for step in PIPELINE
             if step.when(profile)
         ]
@@ -149,6 +151,9 @@ def doc_md(loaded: LoadedProfile) -> str:
         ("excluded identifiers", ", ".join(f"`{p}`" for p in profile.exclusions.identifiers) or "none"),
         ("entitlements", "; ".join(f"`{e.software_model}` {e.purchased} x {e.unit_cost} {e.currency}"
                                    for e in profile.entitlements) or "none"),
+        ("timeouts", f"{profile.timeouts.task_minutes} min per task"
+                     + "".join(f", `{t}` {m} min" for t, m in profile.timeouts.per_task.items())
+                     + f"; run-time deadline {profile.timeouts.deadline_factor:g} x expected"),
         ("identifier models", ", ".join(f"`{k}` -> `{v}`" for k, v in profile.identifier_models.items()) or "none"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)

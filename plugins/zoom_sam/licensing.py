@@ -189,7 +189,7 @@ def user_exclusion(user: Mapping[str, Any], rules: Iterable[Any]) -> str | None:
         else:
             values = [str(user.get(field) or "")]
         if any(value and fnmatchcase(value, pattern) for value in values):
-            return f"{field}={rule.pattern}"
+            return rule_label(field, rule.pattern)
     return None
 
 
@@ -197,8 +197,13 @@ def identifier_exclusion(identifier: str, patterns: Iterable[str]) -> str | None
     """The first identifier pattern excluding this identifier, as ``identifier=pattern``."""
     for pattern in patterns:
         if fnmatchcase(identifier, pattern):
-            return f"identifier={pattern}"
+            return rule_label("identifier", pattern)
     return None
+
+
+def rule_label(field: str, pattern: str) -> str:
+    """How a subscription records the exclusion rule that matched it (``exclusion_rule`` columns)."""
+    return f"{field}={pattern}"
 
 
 def threshold_for(model: str, rules: Sequence[Any]) -> RuleMatch:

@@ -5,8 +5,9 @@ and becomes the DAG ``zoom_sam__<alias>``. The typed model below is the single d
 what a profile may contain; ``docs/profiles.md`` documents each field.
 
 Validation is strict because a typo in a profile must not silently change what gets reclaimed:
-unknown fields are rejected, booleans and numbers must be real YAML booleans and numbers
-(``"yes"`` or ``"60"`` in quotes are refused), and every error names the file, the field and what
+unknown fields and keys given twice are rejected, booleans and numbers must be real YAML booleans
+and numbers (``"yes"`` or ``"60"`` in quotes are refused), values must fit the warehouse columns
+they land in (:mod:`zoom_sam.profile_limits`), and every error names the file, the field and what
 would be valid. Nothing here depends on the wall clock: ``analyze_activity_from`` is checked
 against the first run's as-of when a run starts (:func:`check_activity_start`), so a profile never
 breaks merely by getting older.
@@ -21,14 +22,74 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from zoom_sam.licensing import builtin_model_for
+from zoom_sam.profile_limits import (
+    ALIAS_MAX,
+    COST_TOTAL_MAX,
+    CURRENCY_LENGTH,
+    DISPLAY_NAME_MAX,
+    IDENTIFIER_MAX,
+    INT_MAX,
+    MAX_DAYS,
+    MODEL_KEY_MAX,
+    RULE_PATTERN_MAX,
+    UNIT_COST_DECIMALS,
+    UNIT_COST_DIGITS,
+    UNIT_COST_MAX,
+    WAREHOUSE_CONN_ID_MAX,
+    ZOOM_CONN_ID_MAX,
+    exclusion_pattern_max,
+)
+from zoom_sam.timeouts.ceiling import DEFAULT_TASK_MINUTES, MAX_TASK_MINUTES, TASK_IDS
+from zoom_sam.timeouts.deadline import DEFAULT_FACTOR, GRACE_S, MAX_FACTOR
 
 DEFAULT_PROFILES_DIR = Path(__file__).resolve().parents[2] / "include" / "profiles"
 ALIAS_PATTERN = r"^[a-z0-9_]+$"
 MODEL_KEY_PATTERN = r"^[a-z0-9_]+$"
 USER_EXCLUSION_FIELDS = ("email", "user_id", "dept", "group_id", "role_id")
+DAYS = f"a whole number of days from 1 to {MAX_DAYS:,}"
+
+
+def _connection_id(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is blank; name an Airflow connection")
+    if value != "".join(value.split()):
+        raise ValueError("contains spaces, which an Airflow connection id never has")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is blank")
+    return value
+
+
+def _whole_is_a_number(value: Any) -> Any:
+    # YAML writes 0, 1 or 3 as ints; where a number is expected they are valid.
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Number = Annotated[float, BeforeValidator(_whole_is_a_number)]
+ConnectionId = Annotated[str, AfterValidator(_connection_id)]
+NotBlank = Annotated[str, AfterValidator(_not_blank)]
+ModelKey = Annotated[str, Field(pattern=MODEL_KEY_PATTERN, max_length=MODEL_KEY_MAX)]
+
+
+def _pattern(field: str) -> Any:
+    """An exclusion pattern on ``field``, at most what its warehouse columns hold."""
+    limit = exclusion_pattern_max(field)
+    return Field(None, min_length=1, max_length=limit, description=f"an fnmatch pattern, 1 to {limit} characters")
 
 
 class _Strict(BaseModel):
@@ -41,23 +102,20 @@ class ReclaimSettings(_Strict):
     mode: Literal["dry_run", "approval", "automatic"] = Field(
         "dry_run", description="dry_run (record what would be done), approval (wait for a person), automatic"
     )
-    max_per_run: int = Field(25, ge=0, description="a whole number >= 0: most subscriptions reclaimed in one run")
-    max_fraction: float = Field(
+    max_per_run: int = Field(25, ge=0, le=INT_MAX,
+                             description=f"a whole number from 0 to {INT_MAX:,}: most subscriptions reclaimed in one run")
+    max_fraction: Number = Field(
         0.2, ge=0, le=1, description="a number from 0 to 1: most of a model's assigned seats reclaimed in one run"
     )
-
-    @field_validator("max_fraction", mode="before")
-    @classmethod
-    def _int_is_a_number(cls, value: Any) -> Any:
-        # YAML writes 0 and 1 as ints; they are valid fractions.
-        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class ReclamationRule(_Strict):
     """After how many days without activity a subscription of matching models is a candidate."""
 
-    software_model: str = Field(min_length=1, description="an fnmatch pattern on software model keys")
-    last_activity_threshold_days: int = Field(ge=1, description="a whole number of days, at least 1")
+    software_model: NotBlank = Field(
+        max_length=RULE_PATTERN_MAX,
+        description=f"an fnmatch pattern on software model keys, 1 to {RULE_PATTERN_MAX} characters")
+    last_activity_threshold_days: int = Field(ge=1, le=MAX_DAYS, description=DAYS)
     disassociate_pending_invitations: bool = Field(
         False, description="true or false: whether stale pending invitations holding a seat are removed"
     )
@@ -66,11 +124,11 @@ class ReclamationRule(_Strict):
 class UserExclusion(_Strict):
     """One user rule: exactly one of the fields, an fnmatch pattern (``svc-*@example.com``)."""
 
-    email: str | None = None
-    user_id: str | None = None
-    dept: str | None = None
-    group_id: str | None = None
-    role_id: str | None = None
+    email: str | None = _pattern("email")
+    user_id: str | None = _pattern("user_id")
+    dept: str | None = _pattern("dept")
+    group_id: str | None = _pattern("group_id")
+    role_id: str | None = _pattern("role_id")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> UserExclusion:
@@ -96,20 +154,61 @@ class Exclusions(_Strict):
         default_factory=list,
         description="a list of rules, each one of email, user_id, dept, group_id or role_id with an fnmatch pattern",
     )
-    identifiers: list[str] = Field(
-        default_factory=list, description="fnmatch patterns on subscription identifiers (e.g. 'webinar:*')"
+    identifiers: list[Annotated[str, Field(min_length=1, max_length=exclusion_pattern_max("identifier"))]] = Field(
+        default_factory=list,
+        description="fnmatch patterns on subscription identifiers (e.g. 'webinar:*'), "
+        f"1 to {exclusion_pattern_max('identifier')} characters each",
     )
 
 
 class Entitlement(_Strict):
     """What the account owns of one software model."""
 
-    software_model: str = Field(pattern=MODEL_KEY_PATTERN, description="a software model key, [a-z0-9_]+")
-    purchased: int = Field(ge=0, description="a whole number of seats >= 0")
-    unit_cost: Annotated[Decimal, Field(strict=False, ge=0, max_digits=12, decimal_places=2)] = Field(
-        Decimal(0), description="cost per seat per year, a number >= 0 with at most 2 decimals"
+    software_model: ModelKey = Field(description=f"a software model key, [a-z0-9_]+, at most {MODEL_KEY_MAX} characters")
+    purchased: int = Field(ge=0, le=INT_MAX, description=f"a whole number of seats from 0 to {INT_MAX:,}")
+    unit_cost: Annotated[Decimal, Field(strict=False, allow_inf_nan=False, ge=0, max_digits=UNIT_COST_DIGITS,
+                                        decimal_places=UNIT_COST_DECIMALS)] = Field(
+        Decimal(0), description=f"cost per seat per year, a number from 0 to {UNIT_COST_MAX:,} with at most "
+        f"{UNIT_COST_DECIMALS} decimals"
     )
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="an ISO 4217 code such as USD")
+    currency: str = Field("USD", pattern=rf"^[A-Z]{{{CURRENCY_LENGTH}}}$",
+                          description="an ISO 4217 currency code such as USD")
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        from babel.numbers import list_currencies
+
+        if value not in list_currencies():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        return value
+
+    @model_validator(mode="after")
+    def _cost_fits(self) -> Entitlement:
+        total = self.purchased * self.unit_cost
+        if total > COST_TOTAL_MAX:
+            raise ValueError(
+                f"purchased x unit_cost is {total:,}, more than the {COST_TOTAL_MAX:,} the license position's cost "
+                "columns hold; check both values"
+            )
+        return self
+
+
+TaskMinutes = Annotated[int, Field(ge=1, le=MAX_TASK_MINUTES)]
+TASK_MINUTES = f"a whole number of minutes from 1 to {MAX_TASK_MINUTES:,}"
+
+
+class Timeouts(_Strict):
+    """How long the profile's tasks may run (README "Timeouts")."""
+
+    task_minutes: TaskMinutes = Field(
+        DEFAULT_TASK_MINUTES, description=f"{TASK_MINUTES}: every task's Airflow execution_timeout")
+    per_task: dict[Literal[TASK_IDS], TaskMinutes] = Field(
+        default_factory=dict, description=f"task id ({', '.join(TASK_IDS)}) -> {TASK_MINUTES}")
+    deadline_factor: Number = Field(
+        DEFAULT_FACTOR, ge=1, le=MAX_FACTOR,
+        description=f"a number from 1 to {MAX_FACTOR:g}: the run-time deadline is this many times the duration "
+        f"the account's size explains, plus {GRACE_S / 60:g} minutes")
 
 
 class Profile(_Strict):
@@ -117,28 +216,33 @@ class Profile(_Strict):
 
     alias: str = Field(
         pattern=ALIAS_PATTERN,
-        max_length=64,
-        description="lower-case letters, digits and underscores (at most 64); the DAG id is zoom_sam__<alias>",
+        max_length=ALIAS_MAX,
+        description=f"lower-case letters, digits and underscores (at most {ALIAS_MAX}); the DAG id is zoom_sam__<alias>",
     )
-    display_name: str = Field("Zoom Integration", min_length=1, max_length=200)
-    zoom_conn_id: str = Field(min_length=1, description="the Airflow connection id of the Zoom app (conn_type zoom)")
-    warehouse_conn_id: str = Field(
-        "zoom_sam_warehouse", min_length=1, description="an Airflow connection id; absent means embedded SQLite"
+    display_name: NotBlank = Field("Zoom Integration", max_length=DISPLAY_NAME_MAX,
+                                   description=f"1 to {DISPLAY_NAME_MAX} characters")
+    zoom_conn_id: ConnectionId = Field(
+        max_length=ZOOM_CONN_ID_MAX,
+        description=f"the Airflow connection id of the Zoom app (conn_type zoom): 1 to {ZOOM_CONN_ID_MAX} "
+        "characters, no spaces",
     )
-    pool: str | None = Field(None, min_length=1, description="an Airflow pool name, or null")
+    warehouse_conn_id: ConnectionId = Field(
+        "zoom_sam_warehouse", max_length=WAREHOUSE_CONN_ID_MAX,
+        description=f"an Airflow connection id (absent means embedded SQLite): 1 to {WAREHOUSE_CONN_ID_MAX} "
+        "characters, no spaces",
+    )
+    pool: NotBlank | None = Field(None, description="an Airflow pool name, or null")
     analyze_activity_from: Annotated[date, Field(strict=False)] | None = Field(
         None, description="a date YYYY-MM-DD, or omitted"
     )
-    max_lookback_days: int = Field(30, ge=1, description="a whole number of days, at least 1")
+    max_lookback_days: int = Field(30, ge=1, le=MAX_DAYS, description=DAYS)
     download_activity: bool = Field(True, description="true or false: whether activity is pulled (pull_activity)")
     activity_source: Literal["per_user", "host_report"] = Field(
         "per_user",
         description="per_user (each holder's meetings and webinars; the default scopes) or host_report (the "
         "active-hosts report, day precision; needs report:read:list_users:admin)",
     )
-    activity_retention_days: int = Field(
-        365, ge=1, description="a whole number of days, at least 1: how long hosted events are kept"
-    )
+    activity_retention_days: int = Field(365, ge=1, le=MAX_DAYS, description=f"{DAYS}: how long hosted events are kept")
     activity_shards: int = Field(
         1, ge=1, le=64, description="a whole number from 1 to 64: parallel sweep tasks sharing the account's rate limit"
     )
@@ -147,8 +251,11 @@ class Profile(_Strict):
     rules: list[ReclamationRule] = Field(default_factory=list)
     exclusions: Exclusions = Field(default_factory=Exclusions)
     entitlements: list[Entitlement] = Field(default_factory=list)
-    identifier_models: dict[str, Annotated[str, Field(pattern=MODEL_KEY_PATTERN)]] = Field(
-        default_factory=dict, description="identifier -> software model key ([a-z0-9_]+)"
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    identifier_models: dict[Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX)], ModelKey] = Field(
+        default_factory=dict,
+        description=f"identifier (at most {IDENTIFIER_MAX} characters) -> software model key ([a-z0-9_]+, at most "
+        f"{MODEL_KEY_MAX} characters)",
     )
 
     @field_validator("analyze_activity_from", mode="before")
@@ -245,7 +352,7 @@ def load_profile(path: Path | str) -> Profile:
     except OSError as exc:
         raise ProfileError(path, [f"cannot be read: {exc.strerror or exc}"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -318,6 +425,35 @@ def check_activity_start(profile: Profile, first_as_of: datetime) -> None:
         )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe loader, refusing a key given twice in one mapping.
+
+    Plain YAML loading keeps the last of two equal keys without a word, so a second ``reclaim:``
+    further down a file would silently replace the first.
+    """
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    repeated = key in first
+                except TypeError:
+                    continue  # an unhashable key: the base constructor reports it
+                if repeated:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"key {key!r} is given twice in the same mapping (first at line {first[key] + 1}); "
+                        "YAML would keep only the last one: remove or merge one of them",
+                        key_node.start_mark,
+                    )
+                first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def _describe(err: dict[str, Any]) -> str:
     loc = _loc(err["loc"])
     kind = err["type"]
@@ -332,12 +468,13 @@ def _describe(err: dict[str, Any]) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     hint = _field_hint(err["loc"])
-    text = f"field '{loc}': {message} (got {given!r})"
+    text = f"field '{loc}': {message} (got {_shown(given)})"
     return text + (f"; valid: {hint}" if hint and hint not in text else "")
 
 
 def _loc(parts: tuple[Any, ...]) -> str:
     out = ""
+    model: type[BaseModel] | None = Profile
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
@@ -345,8 +482,14 @@ def _loc(parts: tuple[Any, ...]) -> str:
             ("constrained-", "function-")
         ):
             continue
+        elif part == "[key]":
+            out += " (the key)"
+        elif model is None:  # a mapping key, e.g. of identifier_models
+            out += f"[{part!r}]"
         else:
             out += ("." if out else "") + str(part)
+            info = model.model_fields.get(str(part))
+            model = _inner_model(info.annotation) if info else None
     return out or "(top level)"
 
 
@@ -391,6 +534,13 @@ def _fields_at(parts: tuple[Any, ...]) -> list[str]:
 def _field_hint(parts: tuple[Any, ...]) -> str | None:
     _, info = _walk(tuple(p for p in parts if not isinstance(p, int)))
     return info.description if info is not None else None
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """The offending value as the message quotes it: a long string is cut, with its length."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value):,} characters)"
+    return repr(value)
 
 
 def _kind(value: Any) -> str:

@@ -76,9 +76,17 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "refresh_token": {
                         "label": "Initial refresh token",
-                        "description": "refresh_token grant only: seeds the token store the first time; "
-                        "rotated tokens are kept in the store, not here.",
+                        "description": "refresh_token grant only: the first task starts the connection's "
+                        "refresh-token chain from it; rotated tokens are kept in the warehouse, not here. "
+                        "A new one here replaces a dead chain (reauthorization).",
                         "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "token_store_conn_id": {
+                        "label": "Token store (warehouse connection)",
+                        "description": "refresh_token grant only: the warehouse connection whose table "
+                        "oauth_token_chain holds this connection's refresh-token chain; default "
+                        "zoom_sam_warehouse (absent: the embedded SQLite warehouse).",
+                        "schema": {"type": ["string", "null"]},
                     },
                 },
             }

@@ -11,7 +11,9 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import CronTriggerTimetable
 
 from zoom_sam import dag_factory
+from zoom_sam.operators.reclaim import APPROVAL_TIMEOUT
 from zoom_sam.profiles import DEFAULT_PROFILES_DIR
+from zoom_sam.timeouts.ceiling import DEFAULT_TASK_MINUTES, TASK_IDS
 
 DAG_FILE = "zoom_sam_dags.py"
 GOOD = "alias: {alias}\nzoom_conn_id: zoom_{alias}\n"
@@ -72,7 +74,12 @@ BAD_FILES = {
     "zz_duplicate.yaml": (GOOD.format(alias="good"), "'good' is already the alias of good.yaml"),
     "mode.yaml": (GOOD.format(alias="mode") + "reclaim:\n  mode: yolo\n", "'dry_run', 'approval' or 'automatic'"),
     "negative.yaml": (GOOD.format(alias="negative") + "rules:\n  - software_model: '*'\n"
-                      "    last_activity_threshold_days: -30\n", "at least 1"),
+                      "    last_activity_threshold_days: -30\n", "from 1 to 36,500"),
+    "twice.yaml": (GOOD.format(alias="twice") + "download_activity: true\ndownload_activity: false\n",
+                   "line 4, column 1: key 'download_activity' is given twice in the same mapping (first at line 3)"),
+    "blank_conn.yaml": ("alias: blank_conn\nzoom_conn_id: ' '\n", "field 'zoom_conn_id': is blank"),
+    "too_big.yaml": (GOOD.format(alias="too_big") + "entitlements:\n  - {software_model: x, purchased: 3000000000}\n",
+                     "field 'entitlements[0].purchased': Input should be less than or equal to 2147483647"),
 }
 
 
@@ -116,6 +123,22 @@ def test_tasks_follow_the_profile_switches(profiles):
     assert chain_of("zoom_sam__full") == ["validate_profile", "download_subscriptions", "sweep_activity",
                                           "pull_activity", "reconcile", "approve", "reclaim"]
     assert chain_of("zoom_sam__lean") == ["validate_profile", "download_subscriptions", "reconcile"]
+
+
+def test_every_task_has_the_profiles_execution_timeout_and_per_task_overrides_win(profiles):
+    approval = "reclaim_subscriptions: true\nreclaim: {mode: approval}\n"
+    (profiles / "full.yaml").write_text(GOOD.format(alias="full") + approval)
+    (profiles / "tuned.yaml").write_text(GOOD.format(alias="tuned") + approval + "timeouts:\n  task_minutes: 90\n"
+                                         "  per_task: {sweep_activity: 720, approve: 5}\n")
+    bag = parse()
+    full = {t.task_id: t.execution_timeout for t in bag.dags["zoom_sam__full"].tasks}
+    assert set(full) == set(TASK_IDS) == {step.task_id for step in dag_factory.PIPELINE}
+    assert set(full.values()) == {timedelta(minutes=DEFAULT_TASK_MINUTES)}
+    tuned = bag.dags["zoom_sam__tuned"]
+    assert {t.task_id: t.execution_timeout for t in tuned.tasks} == {
+        **{task_id: timedelta(minutes=90) for task_id in TASK_IDS},
+        "sweep_activity": timedelta(hours=12), "approve": timedelta(minutes=5)}
+    assert tuned.get_task("approve").response_timeout == APPROVAL_TIMEOUT  # the wait for a person is apart
 
 
 def test_parsing_is_cheap_and_builds_only_the_dag_a_task_needs(profiles):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.sandbox import make_sandbox  # noqa: F401  (fixture)
+from tests.support.token_chain import chain_warehouse, fernet_key, shared_app, workers  # noqa: F401  (fixtures)
+from tests.support.warehouse import warehouse  # noqa: F401  (fixture)
 from tests.support.zoom_state import fresh_zoom_state  # noqa: F401  (autouse fixture)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 import sys
 from importlib.metadata import distribution
@@ -33,7 +32,7 @@ def test_zoom_connection_type_registered_with_its_fields():
     assert set(behaviour["hidden_fields"]) == {"schema", "port"}
     assert behaviour["relabeling"] == {"host": "API base URL", "login": "Client ID", "password": "Client Secret"}
     widgets = pm.connection_form_widgets
-    for name in ("account_id", "oauth_url", "grant_type", "plan", "refresh_token"):
+    for name in ("account_id", "oauth_url", "grant_type", "plan", "refresh_token", "token_store_conn_id"):
         assert f"extra__zoom__{name}" in widgets, name
     assert widgets["extra__zoom__refresh_token"].is_sensitive
     assert not widgets["extra__zoom__account_id"].is_sensitive
@@ -131,41 +130,6 @@ def test_test_connection_failures_are_clear_and_secret_free(make_sandbox, zoom_c
     monkeypatch.setenv("AIRFLOW_CONN_ZOOM_NOACCT", json.dumps(conn))
     ok, message = ZoomHook(zoom_conn_id="zoom_noacct").test_connection()
     assert not ok and "account_id" in message and "zoom_noacct" in message
-
-
-def test_refresh_token_connection_uses_file_store_under_airflow_home(make_sandbox, zoom_conn, monkeypatch, tmp_path):
-    """A refresh_token connection seeded from its extra; the rotated token lands in a 0600 file
-    under $AIRFLOW_HOME, encrypted with Airflow's Fernet key when one is configured."""
-    from cryptography.fernet import Fernet
-
-    from airflow.sdk.crypto import get_fernet
-    from zoom_sam.zoom.auth import MemoryRefreshTokenStore, exchange_authorization_code
-    from tests.support.sandbox import authorization_code
-
-    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
-    monkeypatch.setenv("AIRFLOW__CORE__FERNET_KEY", Fernet.generate_key().decode())
-    get_fernet.cache_clear()
-    try:
-        sb = make_sandbox()
-        c = json.loads(sb.connection_json())
-        seed = MemoryRefreshTokenStore()
-        exchange_authorization_code(code=authorization_code(sb, "http://127.0.0.1:1/cb"), redirect_uri="http://127.0.0.1:1/cb",
-                                    client_id=c["login"], client_secret=c["password"], store=seed, key="k",
-                                    oauth_url=sb.oauth_url)
-        seed_rt = seed.load("k").refresh_token
-        hook = ZoomHook(zoom_conn_id=zoom_conn(sb, grant_type="refresh_token", refresh_token=seed_rt))
-        assert next(hook.get_conn().list_users())
-        store = hook.token_store()
-        assert store.directory == tmp_path / "zoom_sam" / "oauth_tokens" and store.cipher is not None
-        files = list(store.directory.glob("*.json"))
-        assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
-        rec = store.load(hook.get_conn().config.store_key)
-        assert rec.refresh_token != seed_rt
-        assert rec.refresh_token.encode() not in files[0].read_bytes()
-        ok, message = hook.test_connection()
-        assert ok, message
-    finally:
-        get_fernet.cache_clear()
 
 
 @pytest.mark.timeout(120)

@@ -59,6 +59,7 @@ def test_minimal_profile_gets_documented_defaults(tmp_path):
     assert profile.download_activity is True and profile.reclaim_subscriptions is False
     assert (profile.reclaim.mode, profile.reclaim.max_per_run, profile.reclaim.max_fraction) == ("dry_run", 25, 0.2)
     assert profile.pool is None and profile.analyze_activity_from is None
+    assert (profile.timeouts.task_minutes, profile.timeouts.per_task, profile.timeouts.deadline_factor) == (360, {}, 3)
 
 
 @pytest.mark.parametrize(
@@ -71,7 +72,7 @@ def test_minimal_profile_gets_documented_defaults(tmp_path):
         ("alias: Acme-Corp\nzoom_conn_id: z\n", "alias", "lower-case letters, digits and underscores"),
         (GOOD + "reclaim: {mode: manual}\n", "reclaim.mode", "'dry_run', 'approval' or 'automatic'"),
         (GOOD + "rules: [{software_model: zoom_*, last_activity_threshold_days: -1}]\n",
-         "rules[0].last_activity_threshold_days", "at least 1"),
+         "rules[0].last_activity_threshold_days", "from 1 to 36,500"),
         (GOOD + "reclaim: {max_fraction: 1.5}\n", "reclaim.max_fraction", "from 0 to 1"),
         (GOOD + "exclusions: {users: [{email: 'a*', dept: Sales}]}\n", "exclusions.users[0]", "exactly one of"),
         (GOOD + "analyze_activity_from: not-a-date\n", "analyze_activity_from", "YYYY-MM-DD"),
@@ -79,6 +80,12 @@ def test_minimal_profile_gets_documented_defaults(tmp_path):
          "already modelled as 'zoom_webinar_500'"),
         (GOOD + "entitlements: [{software_model: x, purchased: 1}, {software_model: x, purchased: 2}]\n",
          "entitlements", "listed twice"),
+        (GOOD + "timeouts: {task_minutes: 0}\n", "timeouts.task_minutes", "from 1 to 1,440"),
+        (GOOD + "timeouts: {task_minutes: 2000}\n", "timeouts.task_minutes", "from 1 to 1,440"),
+        (GOOD + "timeouts: {per_task: {sweep: 30}}\n", "timeouts.per_task['sweep'] (the key)",
+         "'validate_profile', 'download_subscriptions', 'sweep_activity'"),
+        (GOOD + "timeouts: {per_task: {reclaim: -1}}\n", "timeouts.per_task['reclaim']", "from 1 to 1,440"),
+        (GOOD + "timeouts: {deadline_factor: 0.5}\n", "timeouts.deadline_factor", "a number from 1 to 100"),
     ],
 )
 def test_a_bad_field_is_named_with_what_would_be_valid(tmp_path, text, field, valid):

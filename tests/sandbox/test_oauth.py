@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 
 from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig
@@ -178,3 +179,56 @@ def test_authorize_rejects_unknown_client(sandbox):
         timeout=10,
     )
     assert r.status_code == 400
+
+
+def _shared_app_sandbox(make_sandbox):
+    """One admin-managed app ("shared-app") installed by two accounts with different users."""
+    return make_sandbox(config([
+        AccountConfig(account_id="acct-a", client_id="shared-app", client_secret="s", users=12, seed=1),
+        AccountConfig(account_id="acct-b", client_id="shared-app", client_secret="s", users=15, seed=2),
+    ]))
+
+
+def _authorize_as(sb, account_id):
+    params = {"response_type": "code", "client_id": "shared-app", "redirect_uri": REDIRECT}
+    if account_id:
+        params["account_id"] = account_id
+    return requests.get(sb.authorize_url, params=params, allow_redirects=False, timeout=10)
+
+
+def _user_ids(sb, access_token):
+    r = _users(sb, access_token)
+    assert r.status_code == 200, r.text
+    return {u["id"] for u in r.json()["users"]}
+
+
+def test_one_app_in_two_accounts_reaches_each_authorizing_account_only(make_sandbox):
+    sb = _shared_app_sandbox(make_sandbox)
+    expected = {a: {u["id"] for u in sb.account(a).users("active")} for a in ("acct-a", "acct-b")}
+    assert expected["acct-a"].isdisjoint(expected["acct-b"])
+    for account_id in ("acct-a", "acct-b"):
+        redirect = urlsplit(_authorize_as(sb, account_id).headers["Location"])
+        code = parse_qs(redirect.query)["code"][0]
+        tokens = requests.post(sb.oauth_url, data={"grant_type": "authorization_code", "code": code,
+                                                   "redirect_uri": REDIRECT}, auth=("shared-app", "s"), timeout=10).json()
+        assert _user_ids(sb, tokens["access_token"]) == expected[account_id]
+        rotated = requests.post(sb.oauth_url, data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+                                auth=("shared-app", "s"), timeout=10).json()
+        assert _user_ids(sb, rotated["access_token"]) == expected[account_id]
+        s2s = requests.post(sb.oauth_url, data={"grant_type": "account_credentials", "account_id": account_id},
+                            auth=("shared-app", "s"), timeout=10).json()
+        assert _user_ids(sb, s2s["access_token"]) == expected[account_id]
+    assert {r.account_id for r in sb.log if r.path == "/oauth/token"} == {"acct-a", "acct-b"}
+
+
+def test_authorizing_a_shared_app_names_the_account(make_sandbox):
+    sb = _shared_app_sandbox(make_sandbox)
+    for account_id in (None, "acct-unknown"):
+        r = _authorize_as(sb, account_id)
+        assert r.status_code == 400 and "account_id" in r.json()["reason"]
+
+
+def test_accounts_sharing_a_client_id_share_its_secret():
+    with pytest.raises(ValueError, match="same client_secret"):
+        config([AccountConfig(account_id="a", client_id="app", client_secret="x"),
+                AccountConfig(account_id="b", client_id="app", client_secret="y")])

@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -53,11 +52,12 @@ def expected_seats(sandbox) -> set[str]:
             if u["type"] == 2 and u["status"] in ("active", "pending")}
 
 
-def authorization_code(sandbox, redirect_uri: str, state: str = "xyz") -> str:
-    """An admin consents in the sandbox: the code its redirect carries back to ``redirect_uri``."""
-    client_id = json.loads(sandbox.connection_json())["login"]
-    resp = requests.get(authorize_url(client_id, redirect_uri, state=state, base=sandbox.authorize_url),
-                        allow_redirects=False, timeout=5)
+def authorization_code(sandbox, redirect_uri: str, state: str = "xyz", account_id: str | None = None) -> str:
+    """An admin (of ``account_id``, default the first account) consents in the sandbox: the code its
+    redirect carries back to ``redirect_uri``."""
+    acct = sandbox.config.account(account_id)
+    url = authorize_url(acct.client_id, redirect_uri, state=state, base=sandbox.authorize_url)
+    resp = requests.get(url, params={"account_id": acct.account_id}, allow_redirects=False, timeout=5)
     assert resp.status_code == 302
     query = parse_qs(urlsplit(resp.headers["Location"]).query)
     assert query["state"] == [state]

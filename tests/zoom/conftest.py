@@ -6,6 +6,7 @@ import pytest
 from zoom_sam.zoom.client import ZoomClient
 
 from tests.support.sandbox import make_sandbox  # noqa: F401  (fixture)
+from tests.support.warehouse import warehouse  # noqa: F401  (fixture)
 from tests.support.zoom_state import fresh_zoom_state  # noqa: F401  (autouse fixture)
 from zoom_helpers import config_for
 
@@ -20,9 +21,9 @@ def client_for():
     clients = []
 
     def make(sb, extra: dict | None = None, **kw) -> ZoomClient:
-        store = kw.pop("token_store", None)
+        chain = kw.pop("token_chain", None)
         mask = kw.pop("mask", None)
-        client = ZoomClient(config_for(sb, extra, **kw), token_store=store, mask=mask)
+        client = ZoomClient(config_for(sb, extra, **kw), token_chain=chain, mask=mask)
         clients.append(client)
         return client
 

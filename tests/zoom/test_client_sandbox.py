@@ -260,6 +260,16 @@ def test_token_endpoint_outage_retried(sandbox, client_for):
     assert [r.status for r in token_records(sandbox)] == [503, 503, 200]
 
 
+def test_account_credentials_answer_lost_is_asked_again(sandbox, client_for):
+    """Minting a Server-to-Server token uses nothing up, so a request whose answer was lost
+    (Zoom issued the token, the client had given up) is simply sent again."""
+    client = client_for(sandbox, timeout=0.3)
+    sandbox.faults.add("slow", path=r"^/oauth/token$", delay_s=1.0, count=2)
+    assert next(client.list_users())
+    assert [r.status for r in token_records(sandbox)] == [200, 200, 200]
+    assert client.stats()["token_requests"] == 3
+
+
 def test_token_renewed_60s_before_expiry_without_a_401(sandbox):
     from zoom_sam.zoom.client import ZoomClient
 

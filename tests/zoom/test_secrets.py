@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
-from zoom_sam.zoom.auth import MemoryRefreshTokenStore, clear_token_cache, exchange_authorization_code
+from zoom_sam.warehouse.engine import engine_for_url
+from zoom_sam.warehouse.migrate import ensure_schema
+from zoom_sam.warehouse.token_chain import WarehouseTokenChain
+from zoom_sam.zoom.auth import clear_token_cache
 from zoom_sam.zoom.client import ZoomClient
 from zoom_sam.zoom.errors import ZoomError
+from zoom_sam.zoom.refresh_chain import exchange_authorization_code
+from zoom_sam.zoom.token_endpoint import TokenEndpoint
 
 from zoom_helpers import REDIRECT, _authorize, config_for, conn_of
 
@@ -36,25 +44,28 @@ def test_no_secret_in_logs_exceptions_or_reprs(make_sandbox, caplog, capsys, tmp
     texts += [repr(s2s), repr(s2s.auth), repr(s2s.token()), repr(s2s.config), str(s2s.stats())]
     assert s2s.stats()["throttled_429"] > 0 and s2s.stats()["token_requests"] == 2
 
-    # refresh-token grant with rotation, then a dead refresh token
-    store = MemoryRefreshTokenStore()
+    # refresh-token grant with rotation, then a dead refresh token; the chain in a warehouse
+    chain = WarehouseTokenChain(engine_for_url(f"sqlite:///{tmp_path / 'wh.db'}"), "zoom_rt", Fernet(Fernet.generate_key()))
+    ensure_schema(chain.engine)
     rt_cfg = config_for(sb, {"grant_type": "refresh_token"})
     c = conn_of(sb)
-    exchange_authorization_code(code=_authorize(sb), redirect_uri=REDIRECT, client_id=c["login"],
-                                client_secret=c["password"], store=store, key=rt_cfg.store_key,
-                                oauth_url=sb.oauth_url, mask=masked)
-    rt_client = ZoomClient(rt_cfg, token_store=store, mask=masked)
+    exchange_authorization_code(TokenEndpoint(sb.oauth_url, c["login"], c["password"]), chain, code=_authorize(sb),
+                                redirect_uri=REDIRECT, mask=masked)
+    rt_client = ZoomClient(rt_cfg, token_chain=chain, mask=masked)
     next(rt_client.list_users())
     sb.clock.advance(3700)
     next(rt_client.list_users())  # rotates
-    rec = store.load(rt_cfg.store_key)
-    secrets |= {rec.refresh_token, rec.access_token}
-    texts += [repr(rec), repr(rt_client), repr(rt_client.auth), repr(store)]
+    rec = chain.read()
+    secrets |= {rec.refresh_token, rec.access.value}
+    texts += [repr(rec), repr(rt_client), repr(rt_client.auth), repr(chain)]
+    with chain.engine.connect() as conn:
+        texts.append(repr(conn.execute(sa.text("SELECT * FROM oauth_token_chain")).all()))
     clear_token_cache()
     sb.clock.advance(3700)
-    store.save(rt_cfg.store_key, type(rec)(rec.refresh_token + "x", None, 0))
+    with chain.locked() as txn:
+        txn.write(replace(rec, refresh_token=rec.refresh_token + "x"))
     with pytest.raises(ZoomError) as ei:
-        next(ZoomClient(rt_cfg, token_store=store, mask=masked).list_users())
+        next(ZoomClient(rt_cfg, token_chain=chain, mask=masked).list_users())
     texts += [str(ei.value), repr(ei.value)]
 
     # a wrong client secret

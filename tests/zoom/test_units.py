@@ -5,24 +5,13 @@ from collections import deque
 
 import itertools
 import pickle
-import stat
-import subprocess
-import sys
-import textwrap
 import threading
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from zoom_sam.zoom import endpoints, scopes
-from zoom_sam.zoom.auth import (
-    AccessToken,
-    FileRefreshTokenStore,
-    MemoryRefreshTokenStore,
-    StoredTokens,
-    authorize_url,
-)
+from zoom_sam.zoom.auth import AccessToken, authorize_url, renewal_margin
 from zoom_sam.zoom.client import DEFAULT_BASE_URL, ZoomClient, ZoomConfig, _scopes_in_message
 from zoom_sam.zoom.concurrency import map_concurrent
 from zoom_sam.zoom.errors import (
@@ -33,8 +22,7 @@ from zoom_sam.zoom.errors import (
     ZoomUncertainOutcome,
 )
 from zoom_sam.zoom.ratelimit import RateLimiter, backoff_delay, parse_retry_after, plan_limits
-
-PLUGINS = str(Path(__file__).resolve().parents[2] / "plugins")
+from zoom_sam.zoom.refresh_chain import ChainRecord
 
 
 # ------------------------------------------------------------------------------------ scopes
@@ -121,7 +109,9 @@ def test_api_errors_carry_zoom_code_and_pickle():
     back = pickle.loads(pickle.dumps(err))
     assert (back.status, back.code, str(back)) == (404, 1001, str(err))
     auth = pickle.loads(pickle.dumps(ZoomAuthError("refused", status=400, reauthorize=True)))
-    assert auth.reauthorize and "reauthorize" in str(auth)
+    assert auth.reauthorize and not auth.retryable and "reauthorize" in str(auth)
+    lost = pickle.loads(pickle.dumps(ZoomAuthError("lost", retryable=True, answer_lost=True)))
+    assert lost.retryable and lost.answer_lost and str(lost) == "lost"
     unc = pickle.loads(pickle.dumps(ZoomUncertainOutcome("x", method="PATCH", path="/users/a")))
     assert unc.method == "PATCH"
 
@@ -345,63 +335,27 @@ def test_map_concurrent_memory_flat_for_many_items():
     assert count == 20_000
 
 
-# ------------------------------------------------------------------------------------ token store
+# ------------------------------------------------------------------------------------ tokens
 
 
-def test_file_store_atomic_private_files(tmp_path):
-    store = FileRefreshTokenStore(tmp_path / "tok")
-    assert store.load("k") is None
-    store.save("k", StoredTokens("rt-1", "at-1", 123.0, "a b"))
-    store.save("k", StoredTokens("rt-2", "at-2", 456.0, "a b"))
-    rec = store.load("k")
-    assert (rec.refresh_token, rec.access_token, rec.expires_at) == ("rt-2", "at-2", 456.0)
-    files = [p for p in (tmp_path / "tok").iterdir() if p.suffix == ".json"]
-    assert len(files) == 1
-    assert not [p for p in (tmp_path / "tok").iterdir() if p.name.startswith(".tok-")]
-    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
-    assert stat.S_IMODE((tmp_path / "tok").stat().st_mode) == 0o700
-    assert "rt-2" not in repr(rec) and "at-2" not in repr(rec)
-    assert "k" not in files[0].name  # keys are hashed into file names
+@pytest.mark.parametrize("lifetime,margin", [(3600, 60), (600, 60), (300, 30), (20, 2), (1, 0.1)])
+def test_renewal_margin_is_a_tenth_of_the_lifetime_at_most_a_minute(lifetime, margin):
+    assert renewal_margin(lifetime) == pytest.approx(margin)
+    tok = AccessToken("t", 1000.0 + lifetime, lifetime=lifetime)
+    assert tok.fresh(1000.0 + lifetime - margin - 0.01)
+    assert not tok.fresh(1000.0 + lifetime - margin)
 
 
-def test_file_store_encrypts_with_fernet(tmp_path):
-    from cryptography.fernet import Fernet
-
-    f = Fernet(Fernet.generate_key())
-    store = FileRefreshTokenStore(tmp_path, cipher=f)
-    store.save("k", StoredTokens("secret-refresh-token", "secret-access-token", 1.0))
-    raw = store.path("k").read_bytes()
-    assert b"secret-refresh-token" not in raw and b"secret-access-token" not in raw
-    assert store.load("k").refresh_token == "secret-refresh-token"
-    with pytest.raises(ZoomAuthError, match="encrypted"):
-        FileRefreshTokenStore(tmp_path).load("k")
-    with pytest.raises(ZoomAuthError, match="decrypt"):
-        FileRefreshTokenStore(tmp_path, cipher=Fernet(Fernet.generate_key())).load("k")
+def test_chain_record_repr_hides_tokens():
+    rec = ChainRecord("cid", "https://zoom.us/oauth/token", "the-refresh-token",
+                      AccessToken("the-access-token", 1e9), seed_fp="abc")
+    assert "the-refresh-token" not in repr(rec) and "the-access-token" not in repr(rec)
 
 
-def test_file_store_lock_serialises_processes(tmp_path):
-    """Read-modify-write under store.lock from 4 processes at once loses no update."""
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {PLUGINS!r})
-        from zoom_sam.zoom.auth import FileRefreshTokenStore, StoredTokens
-        store = FileRefreshTokenStore({str(tmp_path)!r})
-        for _ in range(25):
-            with store.lock("acct"):
-                rec = store.load("acct")
-                n = int(rec.refresh_token) if rec else 0
-                store.save("acct", StoredTokens(str(n + 1)))
-    """)
-    procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(4)]
-    assert [p.wait(60) for p in procs] == [0, 0, 0, 0]
-    assert FileRefreshTokenStore(tmp_path).load("acct").refresh_token == "100"
-
-
-def test_memory_store_roundtrip():
-    store = MemoryRefreshTokenStore()
-    with store.lock("k"):
-        store.save("k", StoredTokens("r", "a", 5))
-    assert store.load("k").access_token == "a"
+def test_refresh_grant_needs_a_chain_store():
+    cfg = ZoomConfig(client_id="cid", client_secret="s", grant_type="refresh_token")
+    with pytest.raises(ValueError, match="token chain store"):
+        ZoomClient(cfg)
 
 
 def test_authorize_url():
@@ -433,7 +387,7 @@ def test_config_from_connection_defaults_and_overrides():
     ({}, "account_id"),
     ({"account_id": "a", "grant_type": "password"}, "grant_type"),
     ({"account_id": "a", "plan": "gold"}, "plan"),
-    ({"account_id": "a", "rate_limits": {"Light": 0}}, "> 0"),
+    ({"account_id": "a", "rate_limits": {"Light": 0}}, "greater than 0"),
     ({"account_id": "a", "timeout": "soon"}, "timeout"),
 ])
 def test_config_rejects_bad_connections(extra, match):

@@ -3,25 +3,40 @@
 Connection (DESIGN.md): host = API base URL (empty: https://api.zoom.us/v2), login = client id,
 password = client secret, extra: ``account_id``, ``oauth_url`` (default
 https://zoom.us/oauth/token), ``grant_type`` (``account_credentials`` | ``refresh_token``),
-``refresh_token`` (initial seed of the token store), ``plan`` (``pro`` | ``business``) or
+``refresh_token`` (starts the connection's refresh-token chain), ``token_store_conn_id`` (the
+warehouse connection that holds the chain), ``plan`` (``pro`` | ``business``) or
 ``rate_limits`` ({"Light": n, "Medium": n, "Heavy": n}), ``max_in_flight``, ``timeout``,
-``rate_safety``.
+``rate_safety``; every extra and its range in :mod:`zoom_sam.zoom.extras`, which refuses bad and
+unknown ones when the client is built.
+
+The refresh-token chain of a connection lives in the warehouse (table ``oauth_token_chain``,
+keyed by this connection's id), because the warehouse is what every worker and the API server
+reach. Which warehouse: the connection named by extra ``token_store_conn_id``, by default the
+project's default warehouse connection ``zoom_sam_warehouse``; when that default does not exist,
+the embedded SQLite warehouse, exactly as for a profile (so a one-host install needs nothing
+more). A ``token_store_conn_id`` that names a missing connection is an error, never a silent
+switch to another store. Tokens are encrypted with Airflow's Fernet key.
 
 No I/O happens in ``__init__``; the connection is read on the first :meth:`get_conn`.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from airflow.sdk import BaseHook
 
-from zoom_sam.zoom.auth import FileRefreshTokenStore, RefreshTokenStore
-from zoom_sam.zoom.client import ZoomClient, ZoomConfig
-from zoom_sam.zoom.errors import ZoomError
+from zoom_sam.warehouse.token_chain import WarehouseTokenChain
+from zoom_sam.zoom.client import GRANT_REFRESH_TOKEN, ZoomClient, ZoomConfig
+from zoom_sam.zoom.errors import ZoomAuthError, ZoomError
+from zoom_sam.zoom.refresh_chain import exchange_authorization_code
+from zoom_sam.zoom.token_endpoint import TokenEndpoint
 from zoom_sam.zoom.validate import DEFAULT_REQUIRED, ValidationReport, validate_client
 
 log = logging.getLogger(__name__)
+
+DEFAULT_TOKEN_STORE_CONN_ID = "zoom_sam_warehouse"  # the project's default warehouse connection
 
 
 def _airflow_mask_secret(value: str) -> None:
@@ -42,23 +57,44 @@ def _airflow_mask_secret(value: str) -> None:
 
 
 def _airflow_fernet():
-    """Airflow's Fernet when a fernet key is configured, else None (the token file stays plain, 0600)."""
-    try:
-        from airflow.sdk.crypto import get_fernet
+    """Airflow's Fernet; refresh tokens are never stored in clear, so no key means no chain."""
+    from airflow.sdk.crypto import get_fernet
 
+    try:
         fernet = get_fernet()
-    except Exception:  # noqa: BLE001 - no key configured or no Airflow config
-        return None
-    return fernet if getattr(fernet, "is_encrypted", False) else None
+    except Exception as exc:  # noqa: BLE001 - AirflowException for a malformed or unresolved key
+        fernet, why = None, f"{type(exc).__name__}: {exc}"
+    else:
+        why = "no key is configured"
+    if fernet is None or not fernet.is_encrypted:
+        raise ZoomAuthError(
+            f"the refresh-token chain is stored encrypted with Airflow's Fernet key, and Airflow has none ({why}): "
+            "set [core] fernet_key (AIRFLOW__CORE__FERNET_KEY), the same on every worker and the API server")
+    return fernet
+
+
+def _token_store_engine(conn_id: str | None):
+    """The warehouse engine that holds chains (see the module docstring), migrated."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from zoom_sam.warehouse.engine import get_engine
+    from zoom_sam.warehouse.migrate import ensure_schema
+
+    if conn_id is not None:
+        try:
+            BaseHook.get_connection(conn_id)
+        except AirflowNotFoundException:
+            raise ZoomAuthError(f"extra token_store_conn_id names the warehouse connection {conn_id!r}, which does "
+                                "not exist; create it, or remove the extra to use the default warehouse") from None
+    engine = get_engine(conn_id or DEFAULT_TOKEN_STORE_CONN_ID)
+    ensure_schema(engine)
+    return engine
 
 
 class ZoomHook(BaseHook):
     """Interact with the Zoom REST API v2 (Software Asset Management calls).
 
     :param zoom_conn_id: Airflow connection id of conn_type ``zoom``.
-    :param token_store: where rotated refresh tokens live (``refresh_token`` grant); default a
-        file store under ``$AIRFLOW_HOME/zoom_sam/oauth_tokens``, Fernet-encrypted when Airflow has
-        a fernet key.
     :param config_overrides: ZoomConfig fields that win over the connection (tests, benchmarks).
     """
 
@@ -67,11 +103,10 @@ class ZoomHook(BaseHook):
     conn_type = "zoom"
     hook_name = "Zoom"
 
-    def __init__(self, zoom_conn_id: str = default_conn_name, *, token_store: RefreshTokenStore | None = None,
-                 config_overrides: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, zoom_conn_id: str = default_conn_name, *, config_overrides: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.zoom_conn_id = zoom_conn_id
-        self._token_store = token_store
         self._overrides = dict(config_overrides or {})
         self._client: ZoomClient | None = None
 
@@ -91,33 +126,60 @@ class ZoomHook(BaseHook):
         except ValueError as exc:
             raise ValueError(f"Zoom connection {self.zoom_conn_id!r} is misconfigured: {exc}") from None
 
-    def token_store(self) -> RefreshTokenStore:
-        if self._token_store is None:
-            self._token_store = FileRefreshTokenStore(cipher=_airflow_fernet())
-        return self._token_store
+    def token_chain(self, config: ZoomConfig) -> WarehouseTokenChain:
+        """This connection's refresh-token chain in the warehouse."""
+        return WarehouseTokenChain(_token_store_engine(config.token_store_conn_id), self.zoom_conn_id,
+                                   _airflow_fernet())
+
+    def _client_for(self, config: ZoomConfig, chain: WarehouseTokenChain | None) -> ZoomClient:
+        return ZoomClient(config, token_chain=chain, mask=_airflow_mask_secret)
 
     def get_conn(self) -> ZoomClient:
         """The connection's ZoomClient (created once per hook; limiters and tokens are process-wide)."""
         if self._client is None:
             config = self.get_config()
-            store = self.token_store() if config.grant_type == "refresh_token" else None
-            self._client = ZoomClient(config, token_store=store, mask=_airflow_mask_secret)
+            chain = self.token_chain(config) if config.grant_type == GRANT_REFRESH_TOKEN else None
+            self._client = self._client_for(config, chain)
         return self._client
 
     @property
     def client(self) -> ZoomClient:
         return self.get_conn()
 
+    def seed_from_authorization_code(self, code: str, redirect_uri: str, *, code_verifier: str | None = None) -> None:
+        """Start (or replace) this connection's refresh-token chain from an authorization code."""
+        config = self.get_config()
+        _airflow_mask_secret(code)
+        endpoint = TokenEndpoint(config.oauth_url, config.client_id, config.client_secret, timeout=config.timeout)
+        exchange_authorization_code(endpoint, self.token_chain(config), code=code, redirect_uri=redirect_uri,
+                                    code_verifier=code_verifier, mask=_airflow_mask_secret)
+
     def validate(self, required: tuple[str, ...] = DEFAULT_REQUIRED) -> ValidationReport:
         """Read-only checks (token, users, settings, meetings, webinars) and which processes the scopes allow."""
         return validate_client(self.get_conn(), required=required)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Airflow's Test button / ``airflow connections test``: (ok, message); never raises."""
+        """Airflow's Test button / ``airflow connections test``: (ok, message); never raises.
+
+        A test uses the connection's chain but never starts one from the ``refresh_token`` extra:
+        the UI's synchronous Test runs the hook under a temporary connection id, and a chain
+        started there would use up the refresh token the connection's own chain needs.
+        """
+        chain = client = None
         try:
-            report = self.validate()
+            config = self.get_config()
+            if config.grant_type == GRANT_REFRESH_TOKEN:
+                chain = self.token_chain(config)
+                config = replace(config, refresh_token=None)
+            client = self._client_for(config, chain)
+            report = validate_client(client)
         except (ZoomError, ValueError) as exc:
             return False, f"Zoom connection failed: {exc}"
         except Exception as exc:  # noqa: BLE001 - the UI needs a message, not a traceback
             return False, f"Zoom connection failed: {type(exc).__name__}: {exc}"
+        finally:  # the API server lives long: keep no idle HTTP or warehouse connection
+            if client is not None:
+                client.close()
+            if chain is not None:
+                chain.engine.dispose()
         return report.ok, report.summary()

@@ -39,19 +39,14 @@ class SweepActivityOperator(ProfileOperator):
         self.shards = shards
 
     def run(self, run: ProfileRun) -> dict[str, Any]:
-        from zoom_sam.activity.holders import rate_share
         from zoom_sam.activity.pull import pull_shard
-        from zoom_sam.hooks.zoom import ZoomHook
         from zoom_sam.licensing import DEFAULT_THRESHOLD_DAYS
         from zoom_sam.profile_rows import first_as_of
         from zoom_sam.profiles import activity_start
+        from zoom_sam.timeouts.estimate import sweep_work
 
         profile = run.profile
-        hook = ZoomHook(profile.zoom_conn_id)
-        if self.shards > 1:
-            share = rate_share(hook.get_config().limits, self.shards)
-            hook = ZoomHook(profile.zoom_conn_id, config_overrides={"rate_limits": share})
-        client = hook.get_conn()
+        client = run.zoom_client(sweep_work, shards=self.shards)
         with run.engine.connect() as conn:
             first = first_as_of(conn, profile.alias) or run.as_of
         try:
@@ -72,11 +67,11 @@ class SweepActivityOperator(ProfileOperator):
         return result
 
 
-def sweep_activity_tasks(*, task_id: str, profile_path: str, profile_alias: str, shards: int):
+def sweep_activity_tasks(*, task_id: str, profile_path: str, profile_alias: str, shards: int, **kwargs: Any):
     """The mapped sweep: one task instance per shard of the profile's ``activity_shards``."""
     return SweepActivityOperator.partial(
         task_id=task_id, profile_path=profile_path, profile_alias=profile_alias, shards=shards,
-        map_index_template="shard {{ task.shard + 1 }} of {{ task.shards }}",
+        map_index_template="shard {{ task.shard + 1 }} of {{ task.shards }}", **kwargs,
     ).expand(shard=list(range(shards)))
 
 

@@ -9,7 +9,9 @@ It does the same four things for every process, so each operator is only its ``r
 4. a ``job_result`` row for the task, whatever the outcome.
 
 Errors a retry cannot fix (an invalid profile, a warehouse from a newer zoom-sam, an
-``analyze_activity_from`` out of range) fail the task at once instead of being retried.
+``analyze_activity_from`` out of range, Zoom refusing the connection's credentials or its
+refresh-token chain) fail the task at once instead of being retried; a token endpoint that is
+down or lost an answer is left to Airflow's retries.
 
 Heavy imports (SQLAlchemy, the Zoom client) happen in ``execute``: DAG files import this module
 at parse time.
@@ -26,7 +28,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from zoom_sam.profiles import Profile
+    from zoom_sam.timeouts.estimate import Work
     from zoom_sam.warehouse.jobs import Job
+    from zoom_sam.zoom.client import ZoomClient
 
 
 @dataclass
@@ -39,6 +43,25 @@ class ProfileRun:
     run_id: str
     job: Job
     context: Any
+    task_id: str
+
+    def zoom_client(self, work: Work, *, shards: int = 1) -> ZoomClient:
+        """The profile's Zoom client, held to the run-time deadline of ``work`` (README "Timeouts").
+
+        ``work`` is the task's model in :mod:`zoom_sam.timeouts.estimate`. With ``shards`` above
+        1 the task is one of that many sharing the account's rate limit evenly.
+        """
+        from zoom_sam.activity.holders import rate_share
+        from zoom_sam.hooks.zoom import ZoomHook
+        from zoom_sam.timeouts.deadline import deadline_for
+
+        hook = ZoomHook(self.profile.zoom_conn_id)
+        if shards > 1:
+            share = rate_share(hook.get_config().limits, shards)
+            hook = ZoomHook(self.profile.zoom_conn_id, config_overrides={"rate_limits": share})
+        client = hook.get_conn()
+        client.deadline = deadline_for(self.engine, self.profile, self.task_id, client.config, work, shards=shards)
+        return client
 
 
 def job_task_id(task_id: str, map_index: int | None) -> str:
@@ -77,6 +100,7 @@ class ProfileOperator(BaseOperator):
         from zoom_sam.warehouse.engine import get_engine
         from zoom_sam.warehouse.jobs import record_job
         from zoom_sam.warehouse.migrate import SchemaTooNewError, ensure_schema
+        from zoom_sam.zoom.errors import ZoomAuthError
 
         try:
             profile = load_profile(self.profile_path)
@@ -92,8 +116,12 @@ class ProfileOperator(BaseOperator):
                 with record_job(engine, profile_alias=profile.alias, run_id=context["run_id"],
                                 task_id=job_task_id(self.task_id, context["ti"].map_index),
                                 as_of=as_of, try_number=context["ti"].try_number) as job:
-                    return self.run(ProfileRun(profile, engine, as_of, context["run_id"], job, context))
+                    return self.run(ProfileRun(profile, engine, as_of, context["run_id"], job, context, self.task_id))
             finally:
                 engine.dispose()
         except (ProfileError, SchemaTooNewError, ActivityStartError) as exc:
+            raise AirflowFailException(str(exc)) from None
+        except ZoomAuthError as exc:
+            if exc.retryable:
+                raise
             raise AirflowFailException(str(exc)) from None

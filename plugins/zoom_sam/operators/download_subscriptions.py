@@ -13,10 +13,10 @@ from zoom_sam.operators.base import ProfileOperator, ProfileRun
 
 class DownloadSubscriptionsOperator(ProfileOperator):
     def run(self, run: ProfileRun) -> dict[str, Any]:
-        from zoom_sam.hooks.zoom import ZoomHook
         from zoom_sam.subscriptions.download import download_subscriptions
+        from zoom_sam.timeouts.estimate import download_work
 
-        client = ZoomHook(zoom_conn_id=run.profile.zoom_conn_id).get_conn()
+        client = run.zoom_client(download_work)
         try:
             return download_subscriptions(client, run.engine, run.profile, run_id=run.run_id, as_of=run.as_of,
                                           job=run.job, batch_size=int(os.environ.get("ZOOM_SAM_BATCH_SIZE", 1000)))

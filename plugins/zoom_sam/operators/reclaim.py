@@ -50,10 +50,10 @@ class ReclaimOperator(ProfileOperator):
     def run(self, run: ProfileRun) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from zoom_sam.hooks.zoom import ZoomHook
         from zoom_sam.reclaim import reclaim
         from zoom_sam.reclaim.approval import approved
         from zoom_sam.reclaim.model import APPROVAL, run_mode
+        from zoom_sam.timeouts.estimate import reclaim_work
 
         mode, why = run_mode(run.profile, _run_type(run.context))
         self.log.info("reclaim: %s", why)
@@ -63,8 +63,7 @@ class ReclaimOperator(ProfileOperator):
         answer = run.context["ti"].xcom_pull(task_ids=APPROVE_TASK_ID) if mode == APPROVAL else None
         try:
             outcome = reclaim(run.engine, run.profile, as_of=run.as_of, run_id=run.run_id, approved=approved(answer),
-                              mode=mode,
-                              client_factory=lambda: ZoomHook(zoom_conn_id=run.profile.zoom_conn_id).get_conn())
+                              mode=mode, client_factory=lambda: run.zoom_client(reclaim_work))
         except Exception as exc:
             raise _fail_fast(exc) from None
         summary = outcome.summary()

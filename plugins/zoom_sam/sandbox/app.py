@@ -103,8 +103,7 @@ class SandboxApp:
             auth = request.headers.get("Authorization") or ""
             return self.oauth.account_of(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
         if request.path == "/oauth/token":
-            client = self.oauth.client_of(request)
-            return client.account_id if client else None
+            return self.oauth.account_hint(request)
         return None
 
     def _respond(self, request: Request, hits: Hits, record: Record) -> Response:

@@ -53,7 +53,10 @@ def as_utc(value: datetime | date) -> datetime:
 
 @dataclass(frozen=True)
 class AccountConfig:
-    """One Zoom account and the one app (client) that may call it.
+    """One Zoom account and the app (client) installed in it.
+
+    Several accounts may name the same ``client_id`` (with the same secret): one admin-managed
+    app installed by several Zoom accounts, each admin authorizing it for their own account.
 
     ``rate_limits`` overrides the plan's per-second limits per category and
     ``heavy_daily_limit`` the plan's daily Heavy budget; both exist so tests can reach a limit
@@ -118,10 +121,14 @@ class SandboxConfig:
         accounts = tuple(self.accounts)
         if not accounts:
             raise ValueError("a sandbox needs at least one account")
-        for attr in ("account_id", "client_id"):
-            values = [getattr(a, attr) for a in accounts]
-            if len(set(values)) != len(values):
-                raise ValueError(f"{attr} must be unique across accounts")
+        ids = [a.account_id for a in accounts]
+        if len(set(ids)) != len(ids):
+            raise ValueError("account_id must be unique across accounts")
+        secrets: dict[str, str] = {}
+        for a in accounts:
+            if secrets.setdefault(a.client_id, a.client_secret) != a.client_secret:
+                raise ValueError(f"accounts sharing client_id {a.client_id!r} are one app installed in several "
+                                 "accounts: give them the same client_secret")
         object.__setattr__(self, "accounts", accounts)
         object.__setattr__(self, "anchor", as_utc(self.anchor) if self.anchor is not None else _today_utc())
         if self.retry_after not in RETRY_AFTER_MODES:

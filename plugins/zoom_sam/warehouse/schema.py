@@ -437,6 +437,31 @@ job_result = sa.Table(
     sa.Column("message", sa.Text),
 )
 
+# The refresh-token chain of each Zoom connection that uses the refresh_token grant (see
+# zoom_sam.zoom.refresh_chain). Keyed by Airflow connection id, not by profile: every profile,
+# worker and the API server using one connection share its one chain, which is why it lives in the
+# warehouse they all reach. Tokens are Fernet-encrypted with Airflow's key, never stored in clear.
+# A row whose refresh_token is NULL is no chain yet: it exists only to be locked (SELECT ... FOR
+# UPDATE) while the first one is started.
+oauth_token_chain = sa.Table(
+    "oauth_token_chain",
+    metadata,
+    sa.Column("conn_id", sa.String(250), primary_key=True),
+    sa.Column("client_id", sa.String(200)),
+    sa.Column("oauth_url", sa.String(500)),
+    sa.Column("refresh_token", sa.Text),
+    sa.Column("access_token", sa.Text),
+    sa.Column("access_expires_at", UtcDateTime),
+    sa.Column("access_lifetime_s", sa.Float),
+    sa.Column("scope", sa.Text),
+    sa.Column("api_url", sa.String(500)),
+    sa.Column("seed_fingerprint", sa.String(32)),
+    sa.Column("rotations", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rotated_at", UtcDateTime),
+    sa.Column("exchange_lost_at", UtcDateTime),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
 # PostgreSQL gets SQLite's built-in julianday() (days since the Julian epoch, a float), the only
 # date arithmetic the shared SQL needs (inactive days, include/sql/reconcile/evaluate.sql): with it
 # one statement text serves both back ends. Created with the tables, in the search_path's schema.

@@ -37,24 +37,18 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
-import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from zoom_sam.zoom import endpoints, paging, shapes, scopes as scopes_mod
-from zoom_sam.zoom.auth import (
-    DEFAULT_OAUTH_URL,
-    AccessToken,
-    AccountCredentialsAuth,
-    FileRefreshTokenStore,
-    MaskFn,
-    RefreshTokenAuth,
-    RefreshTokenStore,
-    TokenEndpoint,
-    TokenProvider,
-    _scrub,
-    store_key,
-)
+from zoom_sam.zoom.auth import AccessToken, AccountCredentialsAuth, MaskFn, TokenProvider
 from zoom_sam.zoom.concurrency import map_concurrent as _map_concurrent
+from zoom_sam.zoom.extras import (
+    GRANT_ACCOUNT_CREDENTIALS,
+    GRANT_REFRESH_TOKEN,
+    ZoomConfigError,
+    config_problems,
+    parse_extras,
+)
 from zoom_sam.zoom.errors import (
     ZoomApiError,
     ZoomAuthError,
@@ -66,6 +60,7 @@ from zoom_sam.zoom.errors import (
     ZoomTransientError,
     ZoomUncertainOutcome,
 )
+from zoom_sam.zoom.network import never_reached_server
 from zoom_sam.zoom.ratelimit import (
     DEFAULT_PLAN,
     DEFAULT_SAFETY,
@@ -75,13 +70,13 @@ from zoom_sam.zoom.ratelimit import (
     parse_retry_after,
     plan_limits,
 )
+from zoom_sam.zoom.redact import scrub
+from zoom_sam.zoom.refresh_chain import RefreshTokenAuth, TokenChainStore
+from zoom_sam.zoom.token_endpoint import DEFAULT_OAUTH_URL, TokenEndpoint
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.zoom.us/v2"
-GRANT_ACCOUNT_CREDENTIALS = "account_credentials"
-GRANT_REFRESH_TOKEN = "refresh_token"
-GRANT_TYPES = (GRANT_ACCOUNT_CREDENTIALS, GRANT_REFRESH_TOKEN)
 PAGE_SIZE = 300
 
 T = TypeVar("T")
@@ -102,16 +97,13 @@ def normalize_base_url(host: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def _as_float(value: Any, name: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"Zoom connection extra {name!r} must be a number, got {value!r}") from None
-
-
 @dataclass
 class ZoomConfig:
-    """Everything a client needs. Built from an Airflow connection by :meth:`from_connection_fields`."""
+    """Everything a client needs. Built from an Airflow connection by :meth:`from_connection_fields`.
+
+    Every field is checked on construction (:func:`zoom_sam.zoom.extras.config_problems`); a bad
+    one raises :class:`~zoom_sam.zoom.extras.ZoomConfigError` naming each extra and its range.
+    """
 
     client_id: str
     client_secret: str = field(repr=False)
@@ -119,8 +111,8 @@ class ZoomConfig:
     base_url: str = DEFAULT_BASE_URL
     oauth_url: str = DEFAULT_OAUTH_URL
     grant_type: str = GRANT_ACCOUNT_CREDENTIALS
-    refresh_token: str | None = field(default=None, repr=False)  # initial seed of the token store
-    token_store_key: str | None = None
+    refresh_token: str | None = field(default=None, repr=False)  # starts the connection's refresh-token chain
+    token_store_conn_id: str | None = None  # the warehouse connection holding that chain
     plan: str = DEFAULT_PLAN
     rate_limits: dict[str, float] | None = None  # explicit requests/second per category
     rate_safety: float = DEFAULT_SAFETY           # run at this fraction of the limit
@@ -138,70 +130,38 @@ class ZoomConfig:
         self.base_url = normalize_base_url(self.base_url)
         self.oauth_url = (self.oauth_url or DEFAULT_OAUTH_URL).strip()
         self.grant_type = (self.grant_type or GRANT_ACCOUNT_CREDENTIALS).strip()
-        if self.grant_type not in GRANT_TYPES:
-            raise ValueError(f"Zoom connection grant_type must be one of {GRANT_TYPES}, got {self.grant_type!r}")
-        if self.grant_type == GRANT_ACCOUNT_CREDENTIALS and not self.account_id:
-            raise ValueError("Zoom connection: grant_type account_credentials needs extra account_id")
-        if not self.client_id:
-            raise ValueError("Zoom connection: login (client id) is empty")
-        if not self.client_secret:
-            raise ValueError("Zoom connection: password (client secret) is empty")
-        self.limits = plan_limits(self.plan, self.rate_limits)  # validates plan and overrides
-        if not 0 < self.rate_safety <= 1:
-            raise ValueError("rate_safety must be in (0, 1]")
-        if self.max_in_flight < 1:
-            raise ValueError("max_in_flight must be >= 1")
-        if not 1 <= self.page_size <= 300:
-            raise ValueError("page_size must be within 1..300")
+        problems = config_problems(self)
+        if problems:
+            raise ZoomConfigError(problems)
+        self.limits = plan_limits(self.plan, self.rate_limits)
 
     @property
     def account_key(self) -> str:
         """Identity of the Zoom account for rate limiting (limits are per account)."""
         return f"{self.base_url}|{self.account_id or self.client_id}"
 
-    @property
-    def store_key(self) -> str:
-        return self.token_store_key or store_key(self.oauth_url, self.client_id, self.account_id)
-
     @classmethod
     def from_connection_fields(cls, *, host: str | None, login: str | None, password: str | None,
                                extra: Mapping[str, Any] | None, **overrides: Any) -> ZoomConfig:
-        """Map an Airflow connection (host/login/password/extra) to a config; extra keys as in DESIGN.md."""
-        # accept the legacy prefixed form ("extra__zoom__account_id") some UIs and tools store
-        extra = {str(k).removeprefix("extra__zoom__"): v for k, v in dict(extra or {}).items()}
-        kw: dict[str, Any] = {
-            "client_id": (login or "").strip(),
-            "client_secret": password or "",
-            "base_url": host or "",
-            "account_id": (str(extra["account_id"]).strip() or None) if extra.get("account_id") else None,
-            "oauth_url": extra.get("oauth_url") or DEFAULT_OAUTH_URL,
-            "grant_type": extra.get("grant_type") or GRANT_ACCOUNT_CREDENTIALS,
-            "refresh_token": extra.get("refresh_token") or None,
-            "token_store_key": extra.get("token_store_key") or None,
-            "plan": extra.get("plan") or DEFAULT_PLAN,
-        }
-        rl = extra.get("rate_limits")
-        if rl:
-            if isinstance(rl, str):
-                import json
+        """Map an Airflow connection (host/login/password/extra) to a config; extras in :mod:`.extras`.
 
-                rl = json.loads(rl)
-            if not isinstance(rl, Mapping):
-                raise ValueError("Zoom connection extra rate_limits must be an object like "
-                                 '{"Light": 80, "Medium": 60, "Heavy": 40}')
-            kw["rate_limits"] = {str(k): _as_float(v, f"rate_limits.{k}") for k, v in rl.items()}
-        known = {f.name: f for f in fields(cls)}
-        numeric = {"rate_safety": float, "max_in_flight": int, "timeout": float, "max_retries": int,
-                   "max_429_retries": int, "backoff_base": float, "backoff_max": float,
-                   "max_retry_after": float, "page_size": int, "max_page_restarts": int}
-        for name, typ in numeric.items():
-            if extra.get(name) not in (None, ""):
-                kw[name] = typ(_as_float(extra[name], name))
+        Raises :class:`~zoom_sam.zoom.extras.ZoomConfigError` listing every bad or unknown extra.
+        """
+        parsed, problems = parse_extras(extra)
+        kw: dict[str, Any] = {"client_id": (login or "").strip(), "client_secret": password or "",
+                              "base_url": host or "", **parsed}
+        known = {f.name for f in fields(cls)}
         for k, v in overrides.items():
             if k not in known:
                 raise TypeError(f"unknown ZoomConfig field {k!r}")
             kw[k] = v
-        return cls(**kw)
+        try:
+            config = cls(**kw)
+        except ZoomConfigError as exc:
+            problems += exc.problems
+        if problems:
+            raise ZoomConfigError(problems)
+        return config
 
 
 class _Stats:
@@ -230,28 +190,6 @@ class _Stats:
                     "token_requests": self.token_requests}
 
 
-def _never_reached_server(exc: BaseException) -> bool:
-    """True when the request provably never reached the server (no TCP connection was made)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    todo: list[Any] = [exc]
-    while todo:
-        cur = todo.pop()
-        if cur is None or id(cur) in seen:
-            continue
-        seen.add(id(cur))
-        if isinstance(cur, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
-                            ConnectionRefusedError)):
-            return True
-        if isinstance(cur, BaseException):
-            todo.extend(a for a in cur.args if isinstance(a, BaseException))
-            todo.append(getattr(cur, "reason", None))
-            todo.append(cur.__cause__)
-            todo.append(cur.__context__)
-    return False
-
-
 _TRANSIENT_EXC = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                   requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
@@ -267,14 +205,18 @@ def _fmt_date(d: date | datetime | str | None) -> str | None:
 
 
 class ZoomClient:
-    """Zoom REST API v2 client. Thread-safe: share one per account across the threads of a task."""
+    """Zoom REST API v2 client. Thread-safe: share one per account across the threads of a task.
+
+    ``deadline``, when set, is called before every request attempt and raises to stop the work
+    (a task's run-time deadline, :mod:`zoom_sam.timeouts.deadline`).
+    """
 
     def __init__(
         self,
         config: ZoomConfig,
         *,
         token_provider: TokenProvider | None = None,
-        token_store: RefreshTokenStore | None = None,
+        token_chain: TokenChainStore | None = None,
         mask: MaskFn | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -288,6 +230,7 @@ class ZoomClient:
         self._local = threading.local()
         self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
+        self.deadline: Callable[[], None] | None = None
         if mask:
             mask(config.client_secret)
             if config.refresh_token:
@@ -298,9 +241,11 @@ class ZoomClient:
                 on_request=lambda: self._stats.add(token_requests=1),
                 backoff_base=config.backoff_base, backoff_max=min(config.backoff_max, 8.0))
             if config.grant_type == GRANT_REFRESH_TOKEN:
-                store = token_store if token_store is not None else FileRefreshTokenStore()
-                token_provider = RefreshTokenAuth(endpoint, store, config.store_key,
-                                                  seed_refresh_token=config.refresh_token, clock=clock, mask=mask)
+                if token_chain is None:
+                    raise ValueError("the refresh_token grant needs the connection's token chain store "
+                                     "(ZoomHook gives it one in the warehouse)")
+                token_provider = RefreshTokenAuth(endpoint, token_chain, seed_refresh_token=config.refresh_token,
+                                                  clock=clock, mask=mask)
             else:
                 token_provider = AccountCredentialsAuth(endpoint, config.account_id or "", clock=clock, mask=mask)
         self.auth = token_provider
@@ -390,6 +335,8 @@ class ZoomClient:
         n429 = 0
         reauthed = False
         while True:
+            if self.deadline is not None:
+                self.deadline()
             tok = self.auth.get_token()
             waited = self.limiter(ep.category).acquire()
             if waited:
@@ -402,7 +349,7 @@ class ZoomClient:
                 )
             except _TRANSIENT_EXC as exc:
                 kind = type(exc).__name__
-                if is_write and not _never_reached_server(exc):
+                if is_write and not never_reached_server(exc):
                     log.error("Zoom %s %s: %s after the request may have reached Zoom; not retrying a write",
                               method, path, kind)
                     raise ZoomUncertainOutcome(
@@ -427,8 +374,8 @@ class ZoomClient:
             status = resp.status_code
             body = _json_or_none(resp)
             code = body.get("code") if isinstance(body, dict) else None
-            message = _scrub(str(body.get("message", "")) if isinstance(body, dict) else (resp.reason or ""),
-                             (tok.value,))
+            message = scrub(str(body.get("message", "")) if isinstance(body, dict) else (resp.reason or ""),
+                            (tok.value,))
 
             if status == 401 and not reauthed:
                 log.info("Zoom %s %s: 401 (code %s); renewing the access token once", method, path, code)

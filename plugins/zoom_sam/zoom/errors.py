@@ -98,28 +98,26 @@ class ZoomAuthError(ZoomError):
     """Credentials were refused or the token endpoint failed.
 
     ``reauthorize`` is True when only an admin can fix it by authorizing the app again (a dead
-    or rotated-away refresh token).
+    or rotated-away refresh token). ``retryable`` is True only for failures a later attempt can
+    get past (the token endpoint unreachable or failing); everything else (a refusal, a missing
+    or mismatched chain, a misconfigured connection) fails the task at once. ``answer_lost``
+    says Zoom may have processed a request whose answer never arrived.
     """
 
     def __init__(self, message: str, *, status: int | None = None, reason: str | None = None,
-                 reauthorize: bool = False) -> None:
+                 reauthorize: bool = False, retryable: bool = False, answer_lost: bool = False) -> None:
         self.status = status
         self.reason = reason
         self.reauthorize = reauthorize
+        self.retryable = retryable
+        self.answer_lost = answer_lost
         text = message
         if reauthorize and "reauthorize" not in text.lower():
             text += " -- reauthorize the Zoom app (run the OAuth authorization flow again) to get a new refresh token"
         super().__init__(text)
 
     def __reduce__(self):
-        return (_rebuild_auth_error, (self.__class__, self.args[0], self.status, self.reason, self.reauthorize))
-
-
-def _rebuild_auth_error(cls, text, status, reason, reauthorize):
-    err = cls.__new__(cls)
-    Exception.__init__(err, text)
-    err.status, err.reason, err.reauthorize = status, reason, reauthorize
-    return err
+        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
 
 
 class ZoomRateLimited(ZoomError):
