@@ -22,7 +22,6 @@ from pathlib import Path
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="zoom-sam-bench-home-"))  # before Airflow loads
 
 from tests.simulation.driver import SimConfig, Simulation
-from zoom_sam.warehouse.engine import engine_for_url
 
 
 def run(quick: bool) -> None:
@@ -30,11 +29,7 @@ def run(quick: bool) -> None:
     logging.disable(logging.WARNING)  # a month of task logs would drown the figures
     try:
         with tempfile.TemporaryDirectory(prefix="zoom-sam-bench-simulation-") as folder:
-            engine = engine_for_url(f"sqlite:///{Path(folder) / 'warehouse.db'}")
-            try:
-                figures = Simulation(config, engine).run()
-            finally:
-                engine.dispose()
+            figures = Simulation(config, f"sqlite:///{Path(folder) / 'warehouse.db'}", Path(folder)).run()
     finally:
         logging.disable(logging.NOTSET)
     print(f"account: {config.generated_users:,} users at the start, {figures.users:,} at the end; "

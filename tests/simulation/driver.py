@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -35,8 +36,10 @@ from tests.simulation.events import TIMEZONES, Event, Life, apply
 from tests.simulation.ledger import SEAT, Ledger
 from tests.simulation.oracle import Oracle, Write, model_of
 from tests.support.sandbox import connection_json
+from tests.support.warehouse import Warehouse
 from zoom_sam.profiles import Profile
 from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
+from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.schema import (
     license_position,
@@ -47,6 +50,7 @@ from zoom_sam.warehouse.schema import (
 
 ALIAS = "sim"
 CONN_ID = "zoom_sim"
+WAREHOUSE_CONN_ID = "zoom_sim_warehouse"
 START = datetime.fromisoformat("2027-01-04T00:00:00+00:00")
 RUN_AT = timedelta(minutes=5)
 RECLAIM_AT = timedelta(hours=1)
@@ -62,7 +66,8 @@ USER_READ = "user:read:user:admin"
 def sim_profile(max_per_run: int = 100_000, max_fraction: float = 1.0, shards: int = 2) -> Profile:
     """The simulated integration profile: automatic reclaim, short thresholds, guards out of the way."""
     return Profile.model_validate({
-        "alias": ALIAS, "zoom_conn_id": CONN_ID, "max_lookback_days": LOOKBACK_DAYS, "download_activity": True,
+        "alias": ALIAS, "zoom_conn_id": CONN_ID, "warehouse_conn_id": WAREHOUSE_CONN_ID,
+        "max_lookback_days": LOOKBACK_DAYS, "download_activity": True,
         "activity_shards": shards, "reclaim_subscriptions": True,
         "reclaim": {"mode": "automatic", "max_per_run": max_per_run, "max_fraction": max_fraction},
         "rules": [
@@ -163,11 +168,13 @@ class Figures:
 
 
 class Simulation:
-    """Drives one sandbox account and one warehouse through ``config.days`` daily runs."""
+    """Drives one sandbox account and one warehouse (``url``) through ``config.days`` daily runs;
+    the profile file lives in ``folder``."""
 
-    def __init__(self, config: SimConfig, engine: sa.Engine) -> None:
+    def __init__(self, config: SimConfig, url: str, folder: Path) -> None:
         self.config = config
-        self.engine = engine
+        self.url = url
+        self.engine = engine_for_url(url)
         scopes = DEFAULT_SCOPES + ((USER_READ,) if config.user_read_scope else ())
         self.sandbox = SandboxServer(SandboxConfig(
             accounts=[AccountConfig(users=config.generated_users, seed=config.seed % 1000, scopes=scopes,
@@ -177,6 +184,7 @@ class Simulation:
         self.account = self.sandbox.account()
         self.ledger = Ledger(history_start=START - timedelta(days=LOOKBACK_DAYS))
         self.profile = sim_profile(shards=config.shards)
+        self.pipeline = pipeline.Pipeline(folder / f"{ALIAS}.yaml", self.profile)
         self.oracle = Oracle(self.ledger, self.profile)
         self.life = Life(config.seed, self.ledger, config.generated_users)
         self.rows: list[DayRow] = []
@@ -189,8 +197,9 @@ class Simulation:
 
     def run(self) -> Figures:
         started = time.monotonic()
-        variable = f"AIRFLOW_CONN_{CONN_ID.upper()}"  # the operators' ZoomHook reads the connection here
-        os.environ[variable] = connection_json(self.sandbox)
+        warehouse = Warehouse(self.engine.dialect.name, self.url, self.engine)
+        connections = {CONN_ID: connection_json(self.sandbox), WAREHOUSE_CONN_ID: warehouse.connection_json()}
+        os.environ.update({f"AIRFLOW_CONN_{c.upper()}": v for c, v in connections.items()})  # read by the tasks
         ensure_schema(self.engine)
         try:
             with self.sandbox:
@@ -198,7 +207,9 @@ class Simulation:
                 for day in range(self.config.days):
                     self.rows.append(self._day(day))
         finally:
-            del os.environ[variable]
+            for c in connections:
+                del os.environ[f"AIRFLOW_CONN_{c.upper()}"]
+            self.engine.dispose()
         return Figures(self.rows, sum(u.exists for u in self.ledger.users.values()), time.monotonic() - started)
 
     def _setup(self) -> None:
@@ -250,15 +261,15 @@ class Simulation:
         """One scheduled run of ``as_of``; returns the users whose seat it downgraded."""
         self._advance_to(as_of + RUN_AT)
         log_start = len(self.sandbox.log)
-        result = pipeline.RunResult()
         profile = self.profile
-        pipeline.validate_profile(self.engine, profile, as_of)
-        pipeline.download(self.engine, profile, as_of)
+        self.pipeline.write_profile(profile)
+        self.pipeline.run_until_download(as_of)
         self.ledger.downloaded(as_of)
-        pipeline.pull_activity(self.engine, profile, as_of)
+        self.pipeline.pull_activity(as_of)
         at_download = self.oracle.plan(as_of)
-        if guard:
+        if guard:  # the profile file changes before reconcile and reclaim read it
             profile = self._tight_guard(profile, guard, at_download, as_of)
+            self.pipeline.write_profile(profile)
             row.guard = f"{guard} {getattr(profile.reclaim, guard):g}"
         users, per_model = self.oracle.removals(at_download)
         breach = self.oracle.guard_breach(users, per_model, as_of, profile.reclaim)
@@ -266,13 +277,11 @@ class Simulation:
             row.guard += f" (plan exceeds: {breach})"
         row.events += self._apply(self.life.between(as_of, at_download, as_of + RECLAIM_AT))
         self._advance_to(as_of + RECLAIM_AT)
-        result.reconcile = pipeline.run_reconcile(self.engine, profile, as_of)
         eligible = self.oracle.plan(as_of)
         reclaim_started = self.sandbox.clock.now()
-        pipeline.run_reclaim(self.engine, profile, as_of, result)
-        tripped = (result.reclaim_failure or "").startswith("GuardExceeded")
+        result = self.pipeline.reconcile_and_reclaim(as_of)
         if breach:
-            row.guard += ": the guard stopped the run" if tripped else ": the guard did NOT stop the run"
+            row.guard += ": the guard stopped the run" if result.guard_stopped else ": the guard did NOT stop the run"
         else:
             row.failure = result.reclaim_failure
         writes = self.oracle.judge(list(self.sandbox.log)[log_start:], as_of, breach)
@@ -295,12 +304,9 @@ class Simulation:
         for attempt in (1, 2):
             self._advance_to(as_of + RERUN_AT)
             log_start = len(self.sandbox.log)
-            result = pipeline.RunResult()
-            pipeline.validate_profile(self.engine, self.profile, as_of)
-            pipeline.download(self.engine, self.profile, as_of)
-            pipeline.pull_activity(self.engine, self.profile, as_of)
-            pipeline.run_reconcile(self.engine, self.profile, as_of)
-            pipeline.run_reclaim(self.engine, self.profile, as_of, result)
+            self.pipeline.run_until_download(as_of)
+            self.pipeline.pull_activity(as_of)
+            self.pipeline.reconcile_and_reclaim(as_of)
             writes = self.oracle.judge(list(self.sandbox.log)[log_start:], as_of, None)
             row.wrong += [w for w in writes if not w.verdict.ok]
             row.unconverged += [f"re-run {attempt} wrote {w.method} {w.path}" for w in writes]

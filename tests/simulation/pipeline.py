@@ -1,107 +1,104 @@
-"""One daily run of a profile's DAG, task by task, as the operators call the library.
+"""One daily run of a profile's DAG: every task's operator executed in order, in this process.
 
-Each function is the body of one operator of ``zoom_sam.operators`` with the same arguments
-(``dag.test`` per day would cost seconds of scheduler overhead per run for nothing the simulation
-checks). The Zoom client comes from ``ZoomHook`` and the connection id of the profile, as in the
-operators; the warehouse engine is passed in (the operators build it from the profile's
-connection and migrate it first, which ``ensure_schema`` here does once per run).
+Each task is the operator ``dags/`` builds (``dag_factory.PIPELINE``), executed with the context
+Airflow gives a scheduled run: ``data_interval_end`` is the as-of, ``run_type`` is scheduled,
+mapped sweep shards have their map index, and ``pull_activity`` receives the shards' results as
+its XCom. So each operator loads the profile file as it is when the task runs, opens the warehouse
+from its connection, records its ``job_result`` row and calls the library exactly as in
+production. ``dag.test`` per day would add seconds of scheduler overhead per run for nothing
+the simulation checks.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.engine import Engine
+import yaml
+from airflow.sdk.bases.operator import ExecutorSafeguard
+from airflow.sdk.exceptions import AirflowFailException
 
-from zoom_sam.activity.holders import rate_share
-from zoom_sam.activity.pull import complete_pull, pull_shard
-from zoom_sam.hooks.zoom import ZoomHook
-from zoom_sam.licensing import DEFAULT_THRESHOLD_DAYS
-from zoom_sam.profile_rows import first_as_of, has_activity_history, upsert_profile
-from zoom_sam.profiles import Profile, activity_start, check_activity_start
-from zoom_sam.reclaim import GuardExceeded, reclaim
-from zoom_sam.reclaim.model import run_mode
+from zoom_sam.operators.activity import SWEEP_TASK_ID, PullActivityOperator, SweepActivityOperator
+from zoom_sam.operators.download_subscriptions import DownloadSubscriptionsOperator
+from zoom_sam.operators.reclaim import ReclaimOperator
+from zoom_sam.operators.reconcile import ReconcileOperator
+from zoom_sam.operators.validate_profile import ValidateProfileOperator
+from zoom_sam.profiles import Profile
 from zoom_sam.reclaim.run import ReclaimIncomplete
-from zoom_sam.reconcile import reconcile
-from zoom_sam.subscriptions.download import download_subscriptions
-from zoom_sam.warehouse.jobs import Job
-from zoom_sam.warehouse.migrate import ensure_schema
-
-
-@dataclass
-class RunResult:
-    """What the reconcile and reclaim tasks of one run returned, and how the reclaim task ended."""
-
-    reconcile: dict[str, Any] = field(default_factory=dict)
-    reclaim: dict[str, Any] = field(default_factory=dict)
-    reclaim_failure: str | None = None  # GuardExceeded / ReclaimIncomplete: the task failed
-
 
 SCHEDULED = "scheduled"  # the DagRunType of the daily runs
 
 
-def run_id_of(as_of: datetime) -> str:
-    return f"{SCHEDULED}__{as_of.isoformat()}"
+@dataclass
+class TaskInstance:
+    """What the operators read from Airflow's task instance."""
+
+    map_index: int = -1
+    try_number: int = 1
+    xcoms: dict[str, Any] | None = None
+
+    def xcom_pull(self, task_ids: str) -> Any:
+        return (self.xcoms or {}).get(task_ids)
 
 
-def validate_profile(engine: Engine, profile: Profile, as_of: datetime) -> None:
-    """``validate_profile``: the profile row, the onboarding window checked on the first run."""
-    ensure_schema(engine)
-    with engine.begin() as conn:
-        first = first_as_of(conn, profile.alias) or as_of
-        if not has_activity_history(conn, profile.alias):
-            check_activity_start(profile, first)
-        upsert_profile(conn, profile, as_of)
+@dataclass
+class RunResult:
+    """What reconcile returned, and how the reclaim task ended (None: it succeeded)."""
+
+    reconcile: dict[str, Any]
+    reclaim_failure: str | None = None
+
+    @property
+    def guard_stopped(self) -> bool:
+        return "reclaim.max_" in (self.reclaim_failure or "")
 
 
-def download(engine: Engine, profile: Profile, as_of: datetime) -> dict[str, Any]:
-    """``download_subscriptions``."""
-    client = ZoomHook(zoom_conn_id=profile.zoom_conn_id).get_conn()
-    try:
-        return download_subscriptions(client, engine, profile, run_id=run_id_of(as_of), as_of=as_of, job=Job())
-    finally:
-        client.close()
+class Pipeline:
+    """The tasks of one profile's DAG, run against the profile file ``path``."""
 
+    def __init__(self, path: Path, profile: Profile) -> None:
+        self.path = path
+        ids = {"profile_path": str(path), "profile_alias": profile.alias}
+        self.validate = ValidateProfileOperator(task_id="validate_profile", **ids)
+        self.download = DownloadSubscriptionsOperator(task_id="download_subscriptions", **ids)
+        self.shards = [SweepActivityOperator(task_id=SWEEP_TASK_ID, shard=i, shards=profile.activity_shards, **ids)
+                       for i in range(profile.activity_shards)]
+        self.pull = PullActivityOperator(task_id="pull_activity", **ids)
+        self.reconcile = ReconcileOperator(task_id="reconcile", **ids)
+        self.reclaim = ReclaimOperator(task_id="reclaim", **ids)
 
-def pull_activity(engine: Engine, profile: Profile, as_of: datetime) -> dict[str, Any]:
-    """Every mapped ``sweep_activity`` shard, then ``pull_activity``."""
-    shards = profile.activity_shards
-    idle_days = min([r.last_activity_threshold_days for r in profile.rules] + [DEFAULT_THRESHOLD_DAYS])
-    results = []
-    for shard in range(shards):
-        hook = ZoomHook(profile.zoom_conn_id)
-        if shards > 1:
-            hook = ZoomHook(profile.zoom_conn_id, config_overrides={"rate_limits": rate_share(hook.get_config().limits,
-                                                                                            shards)})
-        client = hook.get_conn()
-        with engine.connect() as conn:
-            first = first_as_of(conn, profile.alias) or as_of
+    def write_profile(self, profile: Profile) -> None:
+        """The profile file as the next task will read it."""
+        self.path.write_text(yaml.safe_dump(profile.settings(), sort_keys=False))
+
+    def run_until_download(self, as_of: datetime) -> None:
+        self._execute(self.validate, as_of)
+        self._execute(self.download, as_of)
+
+    def pull_activity(self, as_of: datetime) -> None:
+        results = [self._execute(shard, as_of, TaskInstance(map_index=i)) for i, shard in enumerate(self.shards)]
+        self._execute(self.pull, as_of, TaskInstance(xcoms={SWEEP_TASK_ID: results}))
+
+    def reconcile_and_reclaim(self, as_of: datetime) -> RunResult:
+        result = RunResult(self._execute(self.reconcile, as_of))
         try:
-            results.append(pull_shard(
-                client, engine, alias=profile.alias, as_of=as_of, interval_start=as_of - timedelta(days=1),
-                history_start=activity_start(profile, first), source=profile.activity_source, shard=shard,
-                shards=shards, idle_days=idle_days))
+            self._execute(self.reclaim, as_of)
+        except (AirflowFailException, ReclaimIncomplete) as exc:  # the task fails; the DAG run stops there
+            result.reclaim_failure = f"{type(exc).__name__}: {exc}"
+        return result
+
+    def _execute(self, operator, as_of: datetime, ti: TaskInstance | None = None) -> Any:
+        run_id = f"{SCHEDULED}__{as_of.isoformat()}"
+        context = {
+            "run_id": run_id, "data_interval_start": as_of - timedelta(days=1), "data_interval_end": as_of,
+            "dag_run": SimpleNamespace(run_id=run_id, run_type=SCHEDULED, run_after=as_of),
+            "ti": ti or TaskInstance(), "outlet_events": defaultdict(SimpleNamespace),
+        }
+        token = ExecutorSafeguard.tracker.set(operator)  # as the task runner marks the task it executes
+        try:
+            return operator.execute(context)
         finally:
-            client.close()
-    return complete_pull(engine, results, alias=profile.alias, as_of=as_of, run_id=run_id_of(as_of),
-                         retention_days=profile.activity_retention_days)
-
-
-def run_reconcile(engine: Engine, profile: Profile, as_of: datetime) -> dict[str, Any]:
-    """``reconcile``."""
-    return reconcile(engine, profile.alias, as_of, mode=profile.reclaim.mode, run_id=run_id_of(as_of))
-
-
-def run_reclaim(engine: Engine, profile: Profile, as_of: datetime, result: RunResult) -> None:
-    """``reclaim`` of a scheduled run (no approval step: the simulation runs in automatic mode).
-    A guard or an unfinished user fails the task."""
-    mode, _ = run_mode(profile, SCHEDULED)
-    if mode is None:
-        return
-    try:
-        outcome = reclaim(engine, profile, as_of=as_of, run_id=run_id_of(as_of), approved=False, mode=mode,
-                          client_factory=lambda: ZoomHook(zoom_conn_id=profile.zoom_conn_id).get_conn())
-        result.reclaim = outcome.summary()
-    except (GuardExceeded, ReclaimIncomplete) as exc:
-        result.reclaim_failure = f"{type(exc).__name__}: {exc}"
+            ExecutorSafeguard.tracker.reset(token)

@@ -7,15 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.simulation.driver import Figures, SimConfig, Simulation
-from zoom_sam.warehouse.engine import engine_for_url
 
 
-def _simulate(url: str, config: SimConfig) -> Figures:
-    engine = engine_for_url(url)
-    try:
-        figures = Simulation(config, engine).run()
-    finally:
-        engine.dispose()
+def _simulate(url: str, config: SimConfig, folder) -> Figures:
+    figures = Simulation(config, url, folder).run()
     print("\n" + figures.summary())
     return figures
 
@@ -28,11 +23,11 @@ def _assert_all_right(figures: Figures, config: SimConfig) -> None:
 
 def test_sixty_days_of_automatic_reclaim_on_sqlite(tmp_path):
     config = SimConfig(days=60)
-    _assert_all_right(_simulate(f"sqlite:///{tmp_path / 'warehouse.db'}", config), config)
+    _assert_all_right(_simulate(f"sqlite:///{tmp_path / 'warehouse.db'}", config, tmp_path), config)
 
 
 @pytest.mark.postgres
-def test_twenty_days_on_postgresql_with_the_default_scopes(pg_url):
+def test_twenty_days_on_postgresql_with_the_default_scopes(pg_url, tmp_path):
     config = SimConfig(days=20, generated_users=50, seed=7, user_read_scope=False, shards=1)
     url = sa.make_url(pg_url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    _assert_all_right(_simulate(url, config), config)
+    _assert_all_right(_simulate(url, config, tmp_path), config)
