@@ -19,14 +19,16 @@ import os
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="zoom-sam-bench-home-"))  # before Airflow loads
+# Before Airflow loads: its own home, and task logs at WARNING (a month of task logs would drown the figures).
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="zoom-sam-bench-home-"))
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 
 from tests.simulation.driver import SimConfig, Simulation
 
 
 def run(quick: bool) -> None:
     config = SimConfig(days=30, generated_users=300) if quick else SimConfig(days=60, generated_users=1_000)
-    logging.disable(logging.WARNING)  # a month of task logs would drown the figures
+    logging.disable(logging.WARNING)
     try:
         with tempfile.TemporaryDirectory(prefix="zoom-sam-bench-simulation-") as folder:
             figures = Simulation(config, f"sqlite:///{Path(folder) / 'warehouse.db'}", Path(folder)).run()

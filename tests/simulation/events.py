@@ -97,9 +97,6 @@ class Life:
             self.habit[email] = self.rng.choice([b[0] for b in BEHAVIOURS if b[0] != self.habit[email]])
         return self.habit[email]
 
-    def _meeting(self, email: str, start: datetime, minutes: int, webinar: bool = False) -> Event:
-        return Event(start, "meeting", email, {"start": start, "duration": minutes, "webinar": webinar})
-
     def _holds(self, email: str, addon: str | None) -> bool:
         return any(h.addon == addon for h in self.ledger.held_by(email))
 
