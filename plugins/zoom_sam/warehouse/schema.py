@@ -412,6 +412,22 @@ stage_subscription = sa.Table(
     sa.Column("exclusion_rule", sa.String(400)),
 )
 
+# Who holds each warehouse lock of a profile (zoom_sam.warehouse.locks), for the task log of a run
+# that waits. The lock itself is a PostgreSQL advisory lock or a file lock, both released when
+# their process dies; a row left by a dead holder is overwritten by the next one.
+run_lock = sa.Table(
+    "run_lock",
+    metadata,
+    _alias(),
+    sa.Column("lock_name", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("task_id", sa.String(250), nullable=False),
+    sa.Column("try_number", sa.Integer, nullable=False),
+    sa.Column("hostname", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
+)
+
 job_result = sa.Table(
     "job_result",
     metadata,
