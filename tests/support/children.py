@@ -6,9 +6,11 @@ names through ``multiprocessing`` events and barriers. Return values are small a
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 from contextlib import contextmanager
+from datetime import datetime
 
 from tests.support.processes import TIMEOUT_S
 
@@ -46,6 +48,16 @@ def signal_on_log(prefix: str, event):
         log.setLevel(level)
 
 
+def _client(zoom_conn: str):
+    """A Zoom client straight from the connection JSON (no Airflow import: children start faster)."""
+    from zoom_sam.zoom.client import ZoomClient, ZoomConfig
+
+    conn = json.loads(zoom_conn)
+    return ZoomClient(ZoomConfig.from_connection_fields(host=conn["host"], login=conn["login"],
+                                                        password=conn["password"], extra=conn["extra"],
+                                                        backoff_base=0.01, backoff_max=0.05))
+
+
 def _wait(event_or_barrier) -> None:
     if hasattr(event_or_barrier, "parties"):
         event_or_barrier.wait(TIMEOUT_S)
@@ -68,3 +80,49 @@ def hold_lock(url: str, alias: str, name: str, run_id: str, held, release, die: 
             os._exit(0)  # killed outright: no release, no clean-up of any kind
         _wait(release)
     return os.getpid()
+
+
+# ------------------------------------------------------------------------------------ downloads
+
+def _meet_before_merging(download, barrier) -> None:
+    """The download meets the other runs with its snapshot staged, just before it asks for the merge lock."""
+    lock = download.profile_lock
+
+    def meet_then_lock(*args, **kwargs):
+        _wait(barrier)
+        return lock(*args, **kwargs)
+
+    download.profile_lock = meet_then_lock
+
+
+def download_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: str, barrier) -> dict:
+    """One run's download_subscriptions; it meets the other runs when staging starts and before its merge.
+
+    At the second meeting every run has staged its whole snapshot, so the merges are as close
+    together as they can be: the interleaving in which one run's clean-up used to empty another
+    run's staging.
+    """
+    from zoom_sam.profiles import Profile
+    from zoom_sam.subscriptions import download
+    from zoom_sam.subscriptions.staging import StageWriter
+    from zoom_sam.warehouse.engine import engine_for_url
+    from zoom_sam.warehouse.jobs import Job
+
+    begin = StageWriter.begin
+
+    def begin_then_meet(self):
+        begin(self)
+        _wait(barrier)
+
+    StageWriter.begin = begin_then_meet
+    _meet_before_merging(download, barrier)
+    engine = engine_for_url(url)
+    client = _client(zoom_conn)
+    job = Job()
+    try:
+        summary = download.download_subscriptions(client, engine, Profile.model_validate(profile), run_id=run_id,
+                                                  as_of=datetime.fromisoformat(as_of), job=job, batch_size=40)
+    finally:
+        client.close()
+        engine.dispose()
+    return {"summary": summary, "lock_wait_s": job.counts["lock_wait_s"]}

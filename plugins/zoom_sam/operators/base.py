@@ -39,6 +39,7 @@ class ProfileRun:
     run_id: str
     job: Job
     context: Any
+    try_number: int = 1
 
 
 def job_task_id(task_id: str, map_index: int | None) -> str:
@@ -89,10 +90,11 @@ class ProfileOperator(BaseOperator):
             try:
                 ensure_schema(engine)
                 as_of = as_of_of(context)
+                ti = context["ti"]
                 with record_job(engine, profile_alias=profile.alias, run_id=context["run_id"],
-                                task_id=job_task_id(self.task_id, context["ti"].map_index),
-                                as_of=as_of, try_number=context["ti"].try_number) as job:
-                    return self.run(ProfileRun(profile, engine, as_of, context["run_id"], job, context))
+                                task_id=job_task_id(self.task_id, ti.map_index),
+                                as_of=as_of, try_number=ti.try_number) as job:
+                    return self.run(ProfileRun(profile, engine, as_of, context["run_id"], job, context, ti.try_number))
             finally:
                 engine.dispose()
         except (ProfileError, SchemaTooNewError, ActivityStartError) as exc:

@@ -386,7 +386,8 @@ reconcile_evaluation = sa.Table(
 
 # Staging of download_subscriptions: one run's snapshot is written here in batches while Zoom is
 # read, then merged into the tables above in one transaction, so readers never see half a
-# snapshot. Keyed by profile and run; a new try clears what an earlier, killed try left behind.
+# snapshot. Keyed by profile and run, so runs of one profile staging at once never meet; a new
+# try clears what an earlier, killed try of its run left behind (zoom_sam.subscriptions.staging).
 stage_zoom_user = sa.Table(
     "stage_zoom_user",
     metadata,
@@ -410,6 +411,20 @@ stage_subscription = sa.Table(
     sa.Column("user_status", sa.String(16), nullable=False),
     sa.Column("excluded", sa.Boolean, nullable=False),
     sa.Column("exclusion_rule", sa.String(400)),
+)
+
+# Which try of a run owns the run's staging, and when it last wrote there. A retry takes the run
+# over (a stale try can no longer write or merge); staging whose owner stopped writing long ago is
+# a dead run's and is removed by the profile's next download.
+stage_run = sa.Table(
+    "stage_run",
+    metadata,
+    _alias(),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("try_number", sa.Integer, nullable=False),
+    sa.Column("owner", sa.String(400), nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("renewed_at", UtcDateTime, nullable=False),
 )
 
 # Who holds each warehouse lock of a profile (zoom_sam.warehouse.locks), for the task log of a run
