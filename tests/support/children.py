@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import defaultdict
 from contextlib import contextmanager
 from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
 
 from tests.support.processes import TIMEOUT_S
 
@@ -126,3 +129,40 @@ def download_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: st
         client.close()
         engine.dispose()
     return {"summary": summary, "lock_wait_s": job.counts["lock_wait_s"]}
+
+
+# -------------------------------------------------------------------------------- profile tasks
+
+def task_context(task, run_id: str, as_of: datetime, interval_start: datetime, xcoms: dict) -> dict:
+    """What the task runner hands ``execute``: the run, its interval, a TI whose XComs are ``xcoms``."""
+    ti = SimpleNamespace(id=f"{run_id}-{task.task_id}", try_number=1, map_index=-1,
+                         xcom_pull=lambda task_ids: xcoms.get(task_ids), xcom_push=lambda key, value: None)
+    return {"data_interval_start": interval_start, "data_interval_end": as_of, "run_id": run_id, "ti": ti,
+            "task_instance": ti, "task": task, "outlet_events": defaultdict(SimpleNamespace)}
+
+
+def pipeline_run(env: dict, profile_path: str, run_id: str, as_of: str, interval_start: str, barrier) -> dict:
+    """One run of a profile DAG, task after task as the scheduler would run them, in this process.
+
+    The run meets the other runs before its download merge (both snapshots fully staged); every
+    later step races the other run for real.
+    """
+    os.environ.update(env)
+    from zoom_sam.operators.activity import SWEEP_TASK_ID, PullActivityOperator, SweepActivityOperator
+    from zoom_sam.operators.download_subscriptions import DownloadSubscriptionsOperator
+    from zoom_sam.operators.reconcile import ReconcileOperator
+    from zoom_sam.operators.validate_profile import ValidateProfileOperator
+    from zoom_sam.subscriptions import download
+
+    _meet_before_merging(download, barrier)
+    common = {"profile_path": profile_path, "profile_alias": "acme"}
+    tasks = [ValidateProfileOperator(task_id="validate_profile", **common),
+             DownloadSubscriptionsOperator(task_id="download_subscriptions", **common),
+             SweepActivityOperator(task_id=SWEEP_TASK_ID, shard=0, shards=1, **common),
+             PullActivityOperator(task_id="pull_activity", **common),
+             ReconcileOperator(task_id="reconcile", **common)]
+    xcoms: dict[str, Any] = {}
+    as_of_dt, start_dt = datetime.fromisoformat(as_of), datetime.fromisoformat(interval_start)
+    for task in tasks:
+        xcoms[task.task_id] = task.execute(task_context(task, run_id, as_of_dt, start_dt, xcoms))
+    return {t: xcoms[t] for t in ("download_subscriptions", "reconcile")}
