@@ -131,6 +131,33 @@ def download_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: st
     return {"summary": summary, "lock_wait_s": job.counts["lock_wait_s"]}
 
 
+# ------------------------------------------------------------------------------------- reclaims
+
+def reclaim_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: str, barrier) -> dict:
+    """The reclaim library (no task, so no warehouse lock) once every run has loaded the same candidates."""
+    from zoom_sam.profiles import Profile
+    from zoom_sam.reclaim import ReclaimIncomplete, reclaim, run as reclaim_module
+    from zoom_sam.warehouse.engine import engine_for_url
+
+    load = reclaim_module.load_candidates
+
+    def load_then_meet(*args, **kwargs):
+        candidates = load(*args, **kwargs)
+        _wait(barrier)
+        return candidates
+
+    reclaim_module.load_candidates = load_then_meet
+    engine = engine_for_url(url)
+    try:
+        outcome = reclaim(engine, Profile.model_validate(profile), as_of=datetime.fromisoformat(as_of), run_id=run_id,
+                          client_factory=lambda: _client(zoom_conn))
+        return {"reclaimed": sorted(c.candidate_id for c in outcome.reclaimed), "incomplete": None}
+    except ReclaimIncomplete as exc:
+        return {"reclaimed": None, "incomplete": str(exc)}
+    finally:
+        engine.dispose()
+
+
 # -------------------------------------------------------------------------------- profile tasks
 
 def task_context(task, run_id: str, as_of: datetime, interval_start: datetime, xcoms: dict) -> dict:
@@ -139,6 +166,33 @@ def task_context(task, run_id: str, as_of: datetime, interval_start: datetime, x
                          xcom_pull=lambda task_ids: xcoms.get(task_ids), xcom_push=lambda key, value: None)
     return {"data_interval_start": interval_start, "data_interval_end": as_of, "run_id": run_id, "ti": ti,
             "task_instance": ti, "task": task, "outlet_events": defaultdict(SimpleNamespace)}
+
+
+def reclaim_task(env: dict, profile_path: str, run_id: str, as_of: str, holding, proceed) -> dict:
+    """The reclaim task of one run (its operator, so under the profile's lock).
+
+    ``holding`` is set once the task holds the lock and is about to reclaim; it then waits for
+    ``proceed``. A run given no ``holding`` event sets ``proceed`` as soon as it logs that it waits
+    for the lock. Returns the task's summary and the lock lines of its log.
+    """
+    os.environ.update(env)
+    import zoom_sam.reclaim
+    from zoom_sam.operators.reclaim import ReclaimOperator
+
+    task = ReclaimOperator(task_id="reclaim", profile_path=profile_path, profile_alias="acme")
+    original = zoom_sam.reclaim.reclaim
+
+    def hold_then_reclaim(*args, **kwargs):
+        holding.set()
+        _wait(proceed)
+        return original(*args, **kwargs)
+
+    if holding is not None:
+        zoom_sam.reclaim.reclaim = hold_then_reclaim
+    as_of_dt = datetime.fromisoformat(as_of)
+    with signal_on_log("waiting for", proceed) as lines:
+        summary = task.execute(task_context(task, run_id, as_of_dt, as_of_dt, {}))
+    return {"summary": summary, "log": lines}
 
 
 def pipeline_run(env: dict, profile_path: str, run_id: str, as_of: str, interval_start: str, barrier) -> dict:

@@ -13,6 +13,7 @@ from zoom_sam.warehouse.lock_names import COVERAGE, STATE
 from zoom_sam.warehouse.locks import LockLost, LockTimeout, profile_lock
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.owner import Owner
+from zoom_sam.warehouse.schema import SCHEMA_VERSION, run_lock, schema_version
 
 ME = Owner("manual__2026-11-28T06:00:00+00:00", "reconcile", 2)
 
@@ -99,3 +100,18 @@ def test_a_session_lost_while_holding_the_lock_is_reported(pg_url):
                                          "WHERE locktype = 'advisory' AND granted"))
     finally:
         engine.dispose()
+
+
+def test_a_version_2_warehouse_gains_the_lock_staging_and_claim_tables(warehouse):
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE run_lock"))
+        conn.execute(sa.text("DROP TABLE stage_run"))
+        conn.execute(sa.text("ALTER TABLE removal_candidate DROP COLUMN claimed_by"))
+        conn.execute(sa.text("ALTER TABLE removal_candidate DROP COLUMN claimed_at"))
+        conn.execute(schema_version.update().values(version=2))
+    ensure_schema(warehouse.engine)
+    with warehouse.engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        assert inspector.has_table(run_lock.name) and inspector.has_table("stage_run")
+        assert {"claimed_by", "claimed_at"} <= {c["name"] for c in inspector.get_columns("removal_candidate")}
+    assert warehouse.rows("schema_version", "component")[0]["version"] == SCHEMA_VERSION

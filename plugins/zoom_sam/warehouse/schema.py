@@ -254,6 +254,10 @@ removal_candidate = sa.Table(
     sa.Column("closed_at", UtcDateTime),
     sa.Column("close_reason", sa.String(400)),
     sa.Column("run_id", sa.String(250)),
+    # The reclaim run that wrote an intent for it, and when (zoom_sam.reclaim.journal): another run
+    # writes nothing for the candidate while the claim is fresh.
+    sa.Column("claimed_by", sa.String(250)),
+    sa.Column("claimed_at", UtcDateTime),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Index("ix_removal_candidate_state", "profile_alias", "state"),
