@@ -360,7 +360,7 @@ reconcile_rule = sa.Table(
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("last_activity_threshold_days", sa.Integer, nullable=False),
     sa.Column("disassociate_pending_invitations", sa.Boolean, nullable=False),
-    # Which hosting keeps a subscription of this model in use (DESIGN.md "Licensing semantics").
+    # Which hosting keeps a subscription of this model in use (docs/reconcile.md, "The rule of each model").
     sa.Column("counts_meetings", sa.Boolean, nullable=False),
     sa.Column("counts_webinars", sa.Boolean, nullable=False),
     # as_of - threshold: activity after this instant is "used within the threshold".
