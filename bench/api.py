@@ -1,4 +1,4 @@
-"""Benchmark of the Zoom client (issue 2): `python -m bench api [--quick]`.
+"""Benchmark of the Zoom client: `python -m bench api [--quick]`.
 
 A sandbox child process serves a Business-plan account with 50 ms added latency. A fresh client
 process lists every user (three statuses) and reads the settings of every active Licensed user

@@ -1,4 +1,4 @@
-"""Benchmark of download_subscriptions (issue 3): `python -m bench download [--quick]`.
+"""Benchmark of download_subscriptions: `python -m bench download [--quick]`.
 
 For each account size (10,000 and 100,000 users; 1,000 and 3,000 with ``--quick``) a sandbox
 child process serves a Business-plan account with 50 ms latency, and the download runs once per

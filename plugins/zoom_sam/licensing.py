@@ -1,6 +1,6 @@
 """What a Zoom user holds, what it is called, and which rules apply to it: pure functions.
 
-No I/O and no Airflow here, so the licensing semantics of DESIGN.md can be tested on plain dicts.
+No I/O and no Airflow here, so the licensing semantics (docs/reconcile.md) can be tested on plain dicts.
 
 Subscription identifiers are the stable, readable names of "one paid thing a user holds", built
 from the Zoom user object (``GET /users``) and, for add-ons, the user's settings

@@ -1,4 +1,4 @@
-"""Who is a removal candidate, and why: one case per rule of DESIGN.md "Licensing semantics".
+"""Who is a removal candidate, and why: one case per rule of docs/reconcile.md.
 
 Unless a case says otherwise: the profile has no rules (every model gets the 60-day default) and
 activity is analysed from 90 days before the as-of up to the as-of.

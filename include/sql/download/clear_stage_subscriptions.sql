@@ -1,2 +1,3 @@
--- Staged subscriptions of a profile: every run's, so a killed try or an abandoned run leaves nothing.
-DELETE FROM stage_subscription WHERE profile_alias = :alias
+-- Staged subscriptions of one run of a profile: what a killed earlier try of the run left behind
+-- (before staging), or the snapshot just merged (after the merge). Other runs' rows stay.
+DELETE FROM stage_subscription WHERE profile_alias = :alias AND run_id = :run_id

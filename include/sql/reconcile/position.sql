@@ -7,7 +7,7 @@
 -- candidate of this as-of has left ready / awaiting_approval (reclaim failed, skipped it or the
 -- re-check canceled it): the potential savings are those still open. A candidate reclaimed has
 -- ended its subscription, so a re-run of the same as-of after the reclaim gives the same figures.
--- Excluded subscriptions are left out of every cost figure (DESIGN.md), so the cost basis is
+-- Excluded subscriptions are left out of every cost figure, so the cost basis is
 -- assigned - excluded. A model without an entitlement has purchased 0 and no unit cost; its cost
 -- figures are 0 because the cost is unknown, not because it is free.
 -- actual_savings: closed_complete candidates reclaimed by the runs of the year up to this as-of

@@ -1,4 +1,4 @@
-"""The pull_activity process (issue 4): what holders of paid Zoom subscriptions hosted -> warehouse.
+"""The pull_activity process: what holders of paid Zoom subscriptions hosted -> warehouse.
 
 Read ``docs/activity.md`` first. Modules, each with one job: ``window`` (what a run reads),
 ``holders`` (who, and which shard), ``sweep`` (the concurrent per-holder reads), ``occurrences``

@@ -1,6 +1,6 @@
 """ZoomHook: an Airflow connection of type ``zoom`` -> a :class:`zoom_sam.zoom.client.ZoomClient`.
 
-Connection (DESIGN.md): host = API base URL (empty: https://api.zoom.us/v2), login = client id,
+Connection (README, "Connecting a real Zoom account"): host = API base URL (empty: https://api.zoom.us/v2), login = client id,
 password = client secret, extra: ``account_id``, ``oauth_url`` (default
 https://zoom.us/oauth/token), ``grant_type`` (``account_credentials`` | ``refresh_token``),
 ``refresh_token`` (starts the connection's refresh-token chain), ``token_store_conn_id`` (the

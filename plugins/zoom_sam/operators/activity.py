@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from zoom_sam.operators.base import ProfileOperator, ProfileRun
+from zoom_sam.warehouse.lock_names import COVERAGE
 
 SWEEP_TASK_ID = "sweep_activity"
 
@@ -76,7 +77,13 @@ def sweep_activity_tasks(*, task_id: str, profile_path: str, profile_alias: str,
 
 
 class PullActivityOperator(ProfileOperator):
-    """After every shard succeeded: advance the coverage, apply the retention, sum up the sweep."""
+    """After every shard succeeded: advance the coverage, apply the retention, sum up the sweep.
+
+    Under the profile's ``coverage`` lock: the sweeps of concurrent runs may overlap (events are
+    upserted by Zoom's uuid), their coverage steps do not.
+    """
+
+    warehouse_lock = COVERAGE
 
     def run(self, run: ProfileRun) -> dict[str, Any]:
         from zoom_sam.activity.pull import complete_pull

@@ -1,12 +1,15 @@
 """ProfileOperator: the thin base of every per-profile task of a ``zoom_sam__<alias>`` DAG.
 
-It does the same four things for every process, so each operator is only its ``run`` body:
+It does the same things for every process, so each operator is only its ``run`` body:
 
 1. loads and validates the profile file at run time (the file may have changed since parsing);
 2. the as-of of the run: its ``data_interval_end`` (a manually triggered run without a logical
    date has no interval; its ``run_after`` is used instead);
 3. the warehouse engine of the profile, with the schema created or migrated first;
-4. a ``job_result`` row for the task, whatever the outcome.
+4. a ``job_result`` row for the task, whatever the outcome;
+5. for a task whose body must not overlap the same step of another run of the profile
+   (``warehouse_lock``), the profile's warehouse lock around the body
+   (:mod:`zoom_sam.warehouse.locks`); the time spent waiting lands in ``job_result.counts``.
 
 Errors a retry cannot fix (an invalid profile, a warehouse from a newer zoom-sam, an
 ``analyze_activity_from`` out of range, Zoom refusing the connection's credentials or its
@@ -44,6 +47,7 @@ class ProfileRun:
     job: Job
     context: Any
     task_id: str
+    try_number: int = 1
 
     def zoom_client(self, work: Work, *, shards: int = 1) -> ZoomClient:
         """The profile's Zoom client, held to the run-time deadline of ``work`` (README "Timeouts").
@@ -83,6 +87,8 @@ class ProfileOperator(BaseOperator):
     """
 
     ui_color = "#e8f1fb"
+    # The warehouse lock (zoom_sam.warehouse.lock_names: STATE, COVERAGE) the body runs under; None: none.
+    warehouse_lock: str | None = None
 
     def __init__(self, *, profile_path: str, profile_alias: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -99,8 +105,10 @@ class ProfileOperator(BaseOperator):
         from zoom_sam.profiles import ActivityStartError, ProfileError, load_profile
         from zoom_sam.warehouse.engine import get_engine
         from zoom_sam.warehouse.jobs import record_job
+        from zoom_sam.warehouse.locks import profile_lock
         from zoom_sam.warehouse.migrate import SchemaTooNewError, ensure_schema
         from zoom_sam.zoom.errors import ZoomAuthError
+        from zoom_sam.warehouse.owner import Owner
 
         try:
             profile = load_profile(self.profile_path)
@@ -113,10 +121,18 @@ class ProfileOperator(BaseOperator):
             try:
                 ensure_schema(engine)
                 as_of = as_of_of(context)
-                with record_job(engine, profile_alias=profile.alias, run_id=context["run_id"],
-                                task_id=job_task_id(self.task_id, context["ti"].map_index),
-                                as_of=as_of, try_number=context["ti"].try_number) as job:
-                    return self.run(ProfileRun(profile, engine, as_of, context["run_id"], job, context, self.task_id))
+                ti = context["ti"]
+                task_id = job_task_id(self.task_id, ti.map_index)
+                with record_job(engine, profile_alias=profile.alias, run_id=context["run_id"], task_id=task_id,
+                                as_of=as_of, try_number=ti.try_number) as job:
+                    run = ProfileRun(profile, engine, as_of, context["run_id"], job, context, self.task_id,
+                                     ti.try_number)
+                    if self.warehouse_lock is None:
+                        return self.run(run)
+                    owner = Owner(context["run_id"], task_id, ti.try_number)
+                    with profile_lock(engine, profile.alias, self.warehouse_lock, owner) as waited:
+                        job.counts["lock_wait_s"] = round(waited, 3)
+                        return self.run(run)
             finally:
                 engine.dispose()
         except (ProfileError, SchemaTooNewError, ActivityStartError) as exc:

@@ -1,7 +1,8 @@
 """download_subscriptions: the operator over :mod:`zoom_sam.subscriptions.download`.
 
 ``ZOOM_SAM_BATCH_SIZE`` (default 1000) sets the rows per staging transaction: larger batches
-write faster, smaller ones hold less memory.
+write faster, smaller ones hold less memory. The merge takes the profile's ``state`` lock itself
+(the Zoom listing before it runs beside other runs of the profile).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class DownloadSubscriptionsOperator(ProfileOperator):
         client = run.zoom_client(download_work)
         try:
             return download_subscriptions(client, run.engine, run.profile, run_id=run.run_id, as_of=run.as_of,
-                                          job=run.job, batch_size=int(os.environ.get("ZOOM_SAM_BATCH_SIZE", 1000)))
+                                          job=run.job, try_number=run.try_number,
+                                          batch_size=int(os.environ.get("ZOOM_SAM_BATCH_SIZE", 1000)))
         finally:
             client.close()

@@ -19,6 +19,7 @@ from typing import Any
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 
 from zoom_sam.operators.base import ProfileOperator, ProfileRun
+from zoom_sam.warehouse.lock_names import STATE
 
 APPROVE_TASK_ID = "approve"
 # The next daily run of a profile waits for this one (max_active_runs=1): an unanswered request
@@ -43,9 +44,14 @@ def _fail_fast(exc: BaseException) -> BaseException:
 
 
 class ReclaimOperator(ProfileOperator):
-    """Reclaim this run's candidates in the profile's mode (dry_run | approval | automatic)."""
+    """Reclaim this run's candidates in the profile's mode (dry_run | approval | automatic).
+
+    Runs under the profile's ``state`` lock, so no reconcile or download merge of another run
+    changes the candidates while they are re-checked and written to Zoom.
+    """
 
     ui_color = "#fbe8e8"
+    warehouse_lock = STATE
 
     def run(self, run: ProfileRun) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowSkipException

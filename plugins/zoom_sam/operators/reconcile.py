@@ -20,6 +20,7 @@ from typing import Any
 from airflow.sdk import Asset
 
 from zoom_sam.operators.base import ProfileOperator, ProfileRun
+from zoom_sam.warehouse.lock_names import STATE
 
 
 def license_position_asset(profile_alias: str) -> Asset:
@@ -31,9 +32,12 @@ def license_position_asset(profile_alias: str) -> Asset:
 class ReconcileOperator(ProfileOperator):
     """Reconcile the profile as of the run's data_interval_end.
 
-    One reconcile per profile at a time (``max_active_tis_per_dag=1``): runs of a backfill must not
-    interleave their candidate updates.
+    Runs under the profile's ``state`` lock: runs of a backfill must not interleave their candidate
+    updates, and a download merge must not land in the middle. ``max_active_tis_per_dag=1`` keeps
+    the scheduler from starting instances that would only wait for the lock.
     """
+
+    warehouse_lock = STATE
 
     def __init__(self, *, profile_alias: str, **kwargs: Any) -> None:
         kwargs.setdefault("outlets", [license_position_asset(profile_alias)])

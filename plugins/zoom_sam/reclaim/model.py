@@ -12,7 +12,7 @@ from typing import Any
 
 from zoom_sam.licensing import SEAT_IDENTIFIER
 
-# Candidate states a reclaim run moves candidates to (DESIGN.md, "Removal candidate states").
+# Candidate states a reclaim run moves candidates to (README, "The warehouse").
 CLOSED_COMPLETE = "closed_complete"
 CLOSED_SKIPPED = "closed_skipped"
 CLOSED_CANCELED = "closed_canceled"

@@ -24,7 +24,7 @@ LARGE_MEETING_MODEL_PREFIX = "zoom_large_meeting_"
 
 
 def counted_activity(model: str) -> tuple[str, ...]:
-    """The event types that show a subscription of ``model`` in use (DESIGN.md, hosting only).
+    """The event types that show a subscription of ``model`` in use (hosting only: docs/reconcile.md).
 
     A webinar add-on is used by hosting webinars, a large-meeting add-on by hosting meetings. The
     seat is used by either (a webinar needs the seat), and so is any model a profile mapped an

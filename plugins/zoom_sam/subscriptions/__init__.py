@@ -1,1 +1,1 @@
-"""The download_subscriptions process (issue 3): Zoom users and what they hold -> warehouse."""
+"""The download_subscriptions process: Zoom users and what they hold -> warehouse."""

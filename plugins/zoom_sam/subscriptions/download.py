@@ -2,13 +2,15 @@
 
 The flow, with memory bounded by the batch size and the number of calls in flight:
 
-1. clear whatever an earlier, killed try left in staging;
+1. take the run's staging over for this try, clearing whatever an earlier, killed try of the run
+   left (other runs of the profile may be staging at the same time; their rows stay);
 2. list active users page by page, staging each one; active Licensed users (the only ones that
    can hold paid add-ons) are fed lazily into ``client.map_concurrent``, which reads their
    settings concurrently within the account's rate limit while the listing goes on;
 3. list inactive and pending users (no settings: they hold no add-ons; a pending invitation
    with type 2 holds the seat);
-4. merge the complete snapshot in one transaction (:mod:`.merge`).
+4. under the profile's ``state`` lock (:mod:`zoom_sam.warehouse.locks`), merge the complete
+   snapshot in one transaction (:mod:`.merge`).
 
 Any error other than "this user vanished between listing and settings" fails the task before the
 merge: an incomplete snapshot must never end subscriptions that were merely not read. That
@@ -33,12 +35,16 @@ from zoom_sam.subscriptions.progress import Progress, summary_table
 from zoom_sam.subscriptions.snapshot import subscription_rows, user_row
 from zoom_sam.subscriptions.staging import StageWriter
 from zoom_sam.warehouse.jobs import Job
+from zoom_sam.warehouse.lock_names import STATE
+from zoom_sam.warehouse.locks import profile_lock
+from zoom_sam.warehouse.owner import Owner
 from zoom_sam.warehouse.upsert import DEFAULT_BATCH_SIZE
 from zoom_sam.zoom.errors import ZoomNotFound
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("active", "inactive", "pending")
+TASK_ID = "download_subscriptions"
 
 
 def download_subscriptions(
@@ -49,6 +55,7 @@ def download_subscriptions(
     run_id: str,
     as_of: datetime,
     job: Job,
+    try_number: int = 1,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_in_flight: int | None = None,
 ) -> dict[str, Any]:
@@ -56,11 +63,15 @@ def download_subscriptions(
 
     ``client`` is a :class:`zoom_sam.zoom.client.ZoomClient` (``list_users``,
     ``get_user_settings``, ``map_concurrent``, ``stats``); ``job`` receives counts and API stats.
+    ``try_number`` is the task's try: a later try of the run takes its staging over.
     """
-    stage = StageWriter(engine, profile.alias, run_id, batch_size)
+    owner = Owner(run_id, TASK_ID, try_number)
+    stage = StageWriter(engine, profile.alias, owner, batch_size)
     progress = Progress(log)
     try:
-        stage.clear()
+        stage.begin()
+        if stage.stale_rows_removed:
+            log.info("removed %d staged rows of dead runs of %s", stage.stale_rows_removed, profile.alias)
         try:
             _stage_snapshot(client, profile, stage, progress, max_in_flight)
         except Exception as exc:
@@ -68,11 +79,14 @@ def download_subscriptions(
             raise
         log.info("snapshot staged: %d users, %d subscriptions in %d batches after %.1f s; merging",
                  stage.users_written, stage.subscriptions_written, stage.batches, progress.elapsed())
-        merged = merge_snapshot(engine, profile, run_id, as_of)
+        with profile_lock(engine, profile.alias, STATE, owner) as waited:
+            job.counts["lock_wait_s"] = round(waited, 3)
+            merged = merge_snapshot(engine, profile, owner, as_of)
     finally:  # also for a failed try: how far it got and what it cost
         job.api = dict(client.stats())
         job.counts.update({"users_by_status": dict(progress.users),
-                           "rows_staged": stage.users_written + stage.subscriptions_written})
+                           "rows_staged": stage.users_written + stage.subscriptions_written,
+                           "stale_staged_rows_removed": stage.stale_rows_removed})
     _record(job, progress, stage, merged)
     log.info("download_subscriptions of %s as of %s done in %.1f s\n%s", profile.alias, as_of.isoformat(),
              progress.elapsed(), summary_table(merged.by_model, merged.new, merged.gone, merged.unrecognized,
@@ -127,7 +141,7 @@ def _discard(stage: StageWriter, profile: Profile, as_of: datetime, exc: Excepti
               "%d subscriptions written so far)", profile.alias, as_of.isoformat(), type(exc).__name__,
               stage.users_written, stage.subscriptions_written)
     try:
-        stage.clear()
+        stage.discard()
     except Exception:  # noqa: BLE001 - the Zoom error is the one to report; the next try clears staging
         log.warning("could not discard the staged rows now; the next try of the download clears them first",
                     exc_info=True)

@@ -2,7 +2,9 @@
 
 Everything a reader sees changes at once: users, models, identifiers, subscriptions (new ones
 active, missing ones ended), unrecognized identifiers, the profile's rows. If anything fails the
-transaction rolls back and the previous snapshot stays exactly as it was. The set-based
+transaction rolls back and the previous snapshot stays exactly as it was. It runs under the
+profile's ``state`` lock (the caller's), and only for the try that still owns the run's staging,
+so two runs never merge into each other and a superseded try never merges at all. The set-based
 statements are in ``include/sql/download/``; the few dozen model rows are written from Python
 because their descriptions come from :mod:`zoom_sam.licensing`.
 """
@@ -17,6 +19,8 @@ from sqlalchemy.engine import Connection, Engine
 from zoom_sam.licensing import describe_model, model_for
 from zoom_sam.profile_rows import replace_profile_tables, upsert_profile
 from zoom_sam.profiles import Profile
+from zoom_sam.subscriptions.staging import release
+from zoom_sam.warehouse.owner import Owner
 from zoom_sam.warehouse.schema import (
     software_model,
     software_subscription,
@@ -38,11 +42,12 @@ class MergeResult:
     unrecognized: dict[str, int] = field(default_factory=dict)
 
 
-def merge_snapshot(engine: Engine, profile: Profile, run_id: str, as_of: datetime) -> MergeResult:
-    """Merge the staged snapshot of ``run_id`` and clear the profile's staging, atomically."""
-    params = {"alias": profile.alias, "run_id": run_id, "as_of": as_of, "now": datetime.now(timezone.utc)}
+def merge_snapshot(engine: Engine, profile: Profile, owner: Owner, as_of: datetime) -> MergeResult:
+    """Merge the snapshot ``owner`` staged for its run and clear that run's staging, atomically."""
+    params = {"alias": profile.alias, "run_id": owner.run_id, "as_of": as_of, "now": datetime.now(timezone.utc)}
     result = MergeResult()
     with engine.begin() as conn:
+        release(conn, profile.alias, owner)
         if conn.dialect.name == "postgresql":  # SQLite plans these statements by their keys already
             run_sql(conn, "download/analyze_snapshot")
         params["held_since"] = _holding_start(conn, profile.alias, as_of)

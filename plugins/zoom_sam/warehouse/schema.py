@@ -258,6 +258,10 @@ removal_candidate = sa.Table(
     sa.Column("closed_at", UtcDateTime),
     sa.Column("close_reason", sa.String(400)),
     sa.Column("run_id", sa.String(250)),
+    # The reclaim run that wrote an intent for it, and when (zoom_sam.reclaim.journal): another run
+    # writes nothing for the candidate while the claim is fresh.
+    sa.Column("claimed_by", sa.String(250)),
+    sa.Column("claimed_at", UtcDateTime),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Index("ix_removal_candidate_state", "profile_alias", "state"),
@@ -356,7 +360,7 @@ reconcile_rule = sa.Table(
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("last_activity_threshold_days", sa.Integer, nullable=False),
     sa.Column("disassociate_pending_invitations", sa.Boolean, nullable=False),
-    # Which hosting keeps a subscription of this model in use (DESIGN.md "Licensing semantics").
+    # Which hosting keeps a subscription of this model in use (docs/reconcile.md, "The rule of each model").
     sa.Column("counts_meetings", sa.Boolean, nullable=False),
     sa.Column("counts_webinars", sa.Boolean, nullable=False),
     # as_of - threshold: activity after this instant is "used within the threshold".
@@ -394,7 +398,8 @@ reconcile_evaluation = sa.Table(
 
 # Staging of download_subscriptions: one run's snapshot is written here in batches while Zoom is
 # read, then merged into the tables above in one transaction, so readers never see half a
-# snapshot. Keyed by profile and run; a new try clears what an earlier, killed try left behind.
+# snapshot. Keyed by profile and run, so runs of one profile staging at once never meet; a new
+# try clears what an earlier, killed try of its run left behind (zoom_sam.subscriptions.staging).
 stage_zoom_user = sa.Table(
     "stage_zoom_user",
     metadata,
@@ -418,6 +423,36 @@ stage_subscription = sa.Table(
     sa.Column("user_status", sa.String(16), nullable=False),
     sa.Column("excluded", sa.Boolean, nullable=False),
     sa.Column("exclusion_rule", sa.String(400)),
+)
+
+# Which try of a run owns the run's staging, and when it last wrote there. A retry takes the run
+# over (a stale try can no longer write or merge); staging whose owner stopped writing long ago is
+# a dead run's and is removed by the profile's next download.
+stage_run = sa.Table(
+    "stage_run",
+    metadata,
+    _alias(),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("try_number", sa.Integer, nullable=False),
+    sa.Column("owner", sa.String(400), nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("renewed_at", UtcDateTime, nullable=False),
+)
+
+# Who holds each warehouse lock of a profile (zoom_sam.warehouse.locks), for the task log of a run
+# that waits. The lock itself is a PostgreSQL advisory lock or a file lock, both released when
+# their process dies; a row left by a dead holder is overwritten by the next one.
+run_lock = sa.Table(
+    "run_lock",
+    metadata,
+    _alias(),
+    sa.Column("lock_name", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("task_id", sa.String(250), nullable=False),
+    sa.Column("try_number", sa.Integer, nullable=False),
+    sa.Column("hostname", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
 )
 
 job_result = sa.Table(

@@ -1,7 +1,7 @@
 """Zoom endpoints this project calls: method + path -> rate-limit category and required scope.
 
-Categories are the "Rate Limit Label" of Zoom's OpenAPI document; scopes are the granular ones of
-reference/zoom-api-facts.md section 1.5. Unknown endpoints default to the Medium category (the
+Categories are the "Rate Limit Label" of Zoom's OpenAPI document; scopes are Zoom's granular ones
+(the README lists what each process needs). Unknown endpoints default to the Medium category (the
 conservative middle) and no known scope.
 """
 from __future__ import annotations
