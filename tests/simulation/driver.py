@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,8 +33,9 @@ import sqlalchemy as sa
 
 from tests.simulation import pipeline
 from tests.simulation.events import TIMEZONES, Event, Life, apply
+from tests.simulation.figures import DayRow, Figures
 from tests.simulation.ledger import SEAT, Ledger
-from tests.simulation.oracle import Oracle, Write, model_of
+from tests.simulation.oracle import Oracle, model_of
 from tests.support.sandbox import connection_json
 from tests.support.warehouse import Warehouse
 from zoom_sam.profiles import Profile
@@ -96,75 +97,6 @@ class SimConfig:
     rerun_every: int = 7            # every n-th day runs its date again, twice
     guard_days: bool = True         # one day tests max_fraction, one max_per_run (needs 20+ days)
     relicense: float = 0.3          # share of the seats a run downgrades that an admin gives back that day
-
-
-@dataclass
-class DayRow:
-    day: int
-    as_of: datetime
-    events: int = 0
-    writes: int = 0
-    wrong: list[Write] = field(default_factory=list)
-    missed: list[str] = field(default_factory=list)
-    mismatch: list[str] = field(default_factory=list)
-    unconverged: list[str] = field(default_factory=list)
-    candidates: int = 0
-    guard: str = ""
-    failure: str | None = None
-
-    def line(self) -> str:
-        return (f"{self.day:3d} {self.as_of:%Y-%m-%d} {self.events:6d} {self.candidates:5d} {self.writes:6d} "
-                f"{len(self.wrong):5d} {len(self.missed):6d} {'yes' if self.mismatch else 'no':>8} "
-                f"{len(self.unconverged):6d}  {self.guard or ''}{' FAILED ' + self.failure if self.failure else ''}")
-
-
-HEADER = "day as-of       events cands writes wrong missed mismatch rerun  note"
-
-
-@dataclass
-class Figures:
-    rows: list[DayRow]
-    users: int
-    seconds: float
-
-    @property
-    def wrong_writes(self) -> int:
-        return sum(len(r.wrong) for r in self.rows)
-
-    @property
-    def missed(self) -> int:
-        return sum(len(r.missed) for r in self.rows)
-
-    @property
-    def mismatching_days(self) -> int:
-        return sum(bool(r.mismatch) for r in self.rows)
-
-    @property
-    def unconverged(self) -> int:
-        return sum(len(r.unconverged) for r in self.rows)
-
-    @property
-    def writes(self) -> int:
-        return sum(r.writes for r in self.rows)
-
-    def summary(self) -> str:
-        return (f"{len(self.rows)} daily runs, {self.users} users, {self.writes} writes to Zoom "
-                f"in {self.seconds:.1f} s: "
-                f"wrong writes {self.wrong_writes}, eligible left unreclaimed {self.missed}, "
-                f"days whose warehouse differs from the account {self.mismatching_days}, "
-                f"re-runs that did not converge {self.unconverged}")
-
-    def table(self) -> str:
-        return "\n".join([HEADER] + [r.line() for r in self.rows])
-
-    def details(self, limit: int = 40) -> str:
-        lines = []
-        for r in self.rows:
-            lines += [f"day {r.day} wrong: {w.describe()}" for w in r.wrong]
-            lines += [f"day {r.day} missed: {m}" for m in r.missed]
-            lines += [f"day {r.day} warehouse vs account: {m}" for m in r.mismatch]
-            lines += [f"day {r.day} re-run: {m}" for m in r.unconverged]
-        return "\n".join(lines[:limit] + ([f"... {len(lines) - limit} more"] if len(lines) > limit else []))
 
 
 class Simulation:
@@ -287,7 +219,7 @@ class Simulation:
         writes = self.oracle.judge(list(self.sandbox.log)[log_start:], as_of, breach)
         row.writes += len(writes)
         row.wrong += [w for w in writes if not w.verdict.ok]
-        self.ledger.sync(self.account, {w.email for w in writes if w.email}, self.sandbox.clock.now())
+        self.ledger.sync(self.account, sorted({w.email for w in writes if w.email}), self.sandbox.clock.now())
         if breach is None:
             row.missed += [f"{h.email} {h.identifier}: {self.oracle.eligible(h, as_of).why}" for h in eligible
                            if h.end is None and not self.ledger.users[h.email].refusal]
@@ -310,7 +242,7 @@ class Simulation:
             writes = self.oracle.judge(list(self.sandbox.log)[log_start:], as_of, None)
             row.wrong += [w for w in writes if not w.verdict.ok]
             row.unconverged += [f"re-run {attempt} wrote {w.method} {w.path}" for w in writes]
-            self.ledger.sync(self.account, {w.email for w in writes if w.email}, self.sandbox.clock.now())
+            self.ledger.sync(self.account, sorted({w.email for w in writes if w.email}), self.sandbox.clock.now())
             seen.append((self._position(as_of), self._candidates()))
         (position, candidates), (position_again, candidates_again) = seen
         row.unconverged += [f"second re-run changed the position of {m}: {position.get(m)} -> {position_again.get(m)}"

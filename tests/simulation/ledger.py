@@ -117,7 +117,7 @@ class Ledger:
                     str(user.get("role_id") or ""), tuple(user.get("group_ids") or ()), user["timezone"],
                     account.refusal(email) is not None)
                 held = held_identifiers(user)
-            for identifier in set(self.open_by_email.get(email, ())) | held:
+            for identifier in sorted(set(self.open_by_email.get(email, ())) | held):  # a stable order, run to run
                 current = self.open.get((email, identifier))
                 if current is not None and (identifier not in held or current.key != key):
                     self._end(current, now)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.simulation.driver import Figures, SimConfig, Simulation
+from tests.simulation.driver import SimConfig, Simulation
+from tests.simulation.figures import Figures
 
 
 def _simulate(url: str, config: SimConfig, folder) -> Figures:
