@@ -24,7 +24,6 @@ from zoom_sam.warehouse.sql import run_sql
 class Holder:
     user_id: str
     webinar: bool                            # holds the webinar add-on: its webinars are listed too
-    last_activity: datetime | None = None    # reconcile's latest last_activity_at, if any
     since: datetime | None = None            # when its oldest current holding began
 
 
@@ -46,9 +45,9 @@ def load_holders(conn: Connection, alias: str, *, shard: int = 0, shards: int = 
     """The profile's holders that belong to ``shard`` of ``shards``, ordered by user id."""
     if not 0 <= shard < shards:
         raise ValueError(f"shard must be within 0..{shards - 1}, got {shard}")
-    to_utc = UtcDateTime().process_result_value  # MAX() over the column comes back untyped
+    to_utc = UtcDateTime().process_result_value  # MIN() over the column comes back untyped
     return [
-        Holder(user_id, bool(webinar), to_utc(last_activity, None), to_utc(since, None))
-        for user_id, webinar, last_activity, since in run_sql(conn, "activity/holders", {"alias": alias})
+        Holder(user_id, bool(webinar), to_utc(since, None))
+        for user_id, webinar, since in run_sql(conn, "activity/holders", {"alias": alias})
         if shards == 1 or shard_of(user_id, shards) == shard
     ]

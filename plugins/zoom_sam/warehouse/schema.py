@@ -185,19 +185,6 @@ activity_event = sa.Table(
     sa.Index("ix_activity_event_user", "profile_alias", "user_id", "event_type", "occurred_at"),
 )
 
-upcoming_event = sa.Table(
-    "upcoming_event",
-    metadata,
-    _alias(),
-    sa.Column("event_type", sa.String(32), primary_key=True),
-    sa.Column("event_id", sa.String(128), primary_key=True),
-    sa.Column("user_id", sa.String(128), nullable=False),
-    sa.Column("meeting_id", sa.String(64)),
-    sa.Column("start_time", UtcDateTime, nullable=False),
-    sa.Column("pulled_at", UtcDateTime, nullable=False),
-    sa.Index("ix_upcoming_event_user", "profile_alias", "user_id"),
-)
-
 activity_coverage = sa.Table(
     "activity_coverage",
     metadata,
