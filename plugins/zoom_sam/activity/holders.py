@@ -10,7 +10,6 @@ else.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,15 +29,6 @@ class Holder:
 def shard_of(user_id: str, shards: int) -> int:
     """The shard (0 .. shards-1) that reads this user; stable across runs and processes."""
     return zlib.crc32(user_id.encode("utf-8")) % shards
-
-
-def rate_share(limits: Mapping[str, float], shards: int) -> dict[str, float]:
-    """Each shard's requests/second per category: the account's limits split evenly.
-
-    Zoom's limits are per account, and shards run in separate worker processes whose limiters
-    cannot see each other; a fixed share keeps their sum inside the limit whatever runs where.
-    """
-    return {category: rate / shards for category, rate in limits.items()}
 
 
 def load_holders(conn: Connection, alias: str, *, shard: int = 0, shards: int = 1) -> list[Holder]:

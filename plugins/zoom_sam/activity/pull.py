@@ -10,6 +10,7 @@ a failed or killed shard means it never runs, and the coverage stays where it wa
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from zoom_sam.activity import host_report
 from zoom_sam.activity.coverage import advance_coverage, apply_retention, read_coverage
 from zoom_sam.activity.holders import load_holders
 from zoom_sam.activity.progress import api_delta
+from zoom_sam.activity.shared_rate import SharedRate
 from zoom_sam.activity.store import ActivityWriter
 from zoom_sam.activity.sweep import SweepPlan, sweep
 from zoom_sam.activity.window import Window, plan_window
@@ -48,10 +50,15 @@ def pull_shard(
     source: str = PER_USER,
     shard: int = 0,
     shards: int = 1,
+    run_id: str = "",
     max_in_flight: int | None = None,
     batch_holders: int = 500,
 ) -> dict[str, Any]:
-    """Sweep one shard's holders over the run's window; returns the shard's summary (an XCom)."""
+    """Sweep one shard's holders over the run's window; returns the shard's summary (an XCom).
+
+    With several shards, the shards of ``run_id`` share the account's limits (``shared_rate``):
+    ``client`` is built with the account's full limits and sends at its live share of them.
+    """
     if source not in SOURCES:
         raise ValueError(f"activity source must be one of {SOURCES}, got {source!r}")
     before = client.stats()
@@ -75,11 +82,21 @@ def pull_shard(
             log.info("%d holder(s) became holders after the last completed sweep: each is read once from the "
                      "history start %s", fresh, coverage.covered_from.isoformat())
     if source == PER_USER:
-        counts = sweep(client, engine, holders, plan, max_in_flight=max_in_flight,
-                       batch_holders=batch_holders).as_dict()
+        with _shared(client, engine, alias, run_id, shard, shards):
+            counts = sweep(client, engine, holders, plan, max_in_flight=max_in_flight,
+                           batch_holders=batch_holders).as_dict()
     else:
         counts = _host_report(client, engine, holders, plan, max_in_flight, batch_holders)
     return {**summary, "counts": counts, "api": api_delta(client.stats(), before), "minimal": minimal_calls(counts)}
+
+
+def _shared(client: Any, engine: Engine, alias: str, run_id: str, shard: int, shards: int):
+    """The live share of the account's limits for a shard of several; nothing to share for one."""
+    if shards == 1:
+        return contextlib.nullcontext()
+    limits = client.config.limits
+    return SharedRate(engine, {cat: client.limiter(cat) for cat in limits}, limits, alias=alias, run_id=run_id,
+                      shard=shard, shards=shards)
 
 
 def minimal_calls(counts: dict[str, Any]) -> dict[str, int]:

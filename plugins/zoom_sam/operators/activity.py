@@ -2,8 +2,9 @@
 
 ``sweep_activity`` is mapped over the profile's ``activity_shards`` (dynamic task mapping over
 chunks of holders, never one task per user): each shard reads its own holders (a stable hash of
-the user id) at its share of the account's rate limit, so the shards together stay inside Zoom's
-per-account limit on whichever workers they run. ``pull_activity`` runs once every shard
+the user id) at its live share of the account's rate limit (the limit divided by the shards
+sending at the moment, ``zoom_sam.activity.shared_rate``), so the shards together stay inside
+Zoom's per-account limit on whichever workers they run, and use all of it. ``pull_activity`` runs once every shard
 succeeded and is the only task that advances the activity coverage; a failed shard stops it, so
 coverage never claims a window some holder did not complete.
 
@@ -39,18 +40,13 @@ class SweepActivityOperator(ProfileOperator):
         self.shards = shards
 
     def run(self, run: ProfileRun) -> dict[str, Any]:
-        from zoom_sam.activity.holders import rate_share
         from zoom_sam.activity.pull import pull_shard
         from zoom_sam.hooks.zoom import ZoomHook
         from zoom_sam.profile_rows import first_as_of
         from zoom_sam.profiles import activity_start
 
         profile = run.profile
-        hook = ZoomHook(profile.zoom_conn_id)
-        if self.shards > 1:
-            share = rate_share(hook.get_config().limits, self.shards)
-            hook = ZoomHook(profile.zoom_conn_id, config_overrides={"rate_limits": share})
-        client = hook.get_conn()
+        client = ZoomHook(profile.zoom_conn_id).get_conn()
         with run.engine.connect() as conn:
             first = first_as_of(conn, profile.alias) or run.as_of
         try:
@@ -58,7 +54,7 @@ class SweepActivityOperator(ProfileOperator):
                 client, run.engine, alias=profile.alias, as_of=run.as_of,
                 interval_start=_utc(run.context.get("data_interval_start")),
                 history_start=activity_start(profile, first), source=profile.activity_source,
-                shard=self.shard, shards=self.shards,
+                shard=self.shard, shards=self.shards, run_id=run.run_id,
             )
         finally:
             run.job.api = client.stats()

@@ -16,8 +16,9 @@ IMMEDIATE`` write lock), so profiles starting together on one warehouse migrate 
 
 Version history: 1, the table contract; 2, download staging tables, reconcile working tables,
 ``reclaim_action.attempts`` / ``confirmation``; 3, when a subscription is held since, per-run
-staging, the token store and the run locks (additive), and ``upcoming_event`` dropped: nothing
-read it, and reclaim reads upcoming meetings from Zoom when it is about to write.
+staging, the token store, the run locks and the activity shards' leases (additive), and
+``upcoming_event`` dropped: nothing read it, and reclaim reads upcoming meetings from Zoom when
+it is about to write.
 
 A warehouse written by a newer zoom-sam than this one is refused with
 :class:`SchemaTooNewError` instead of being written with a layout the code does not know.

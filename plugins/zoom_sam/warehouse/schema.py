@@ -185,6 +185,17 @@ activity_event = sa.Table(
     sa.Index("ix_activity_event_user", "profile_alias", "user_id", "event_type", "occurred_at"),
 )
 
+# One row per activity shard sending now: the shards of a sweep divide the account's rate limit
+# by the live rows (zoom_sam.activity.shared_rate). Deleted when the shard ends.
+sweep_lease = sa.Table(
+    "sweep_lease",
+    metadata,
+    _alias(),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("shard", sa.Integer, primary_key=True),
+    sa.Column("heartbeat_at", UtcDateTime, nullable=False),
+)
+
 activity_coverage = sa.Table(
     "activity_coverage",
     metadata,
