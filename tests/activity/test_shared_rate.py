@@ -89,3 +89,10 @@ def test_other_runs_do_not_count_and_leases_are_gone_after_the_sweep(shards, war
         mine._renew()
         assert rates(mine) == LIMITS
     assert warehouse.rows("sweep_lease", "run_id") == []
+
+
+def test_a_shard_leaves_its_limiters_at_the_account_limits(shards):
+    a, b = shards(2)
+    with a, b:
+        assert rates(b)["Medium"] == 30.0
+    assert rates(b) == LIMITS

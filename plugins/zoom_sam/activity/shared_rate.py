@@ -82,6 +82,7 @@ class SharedRate:
         t = sweep_lease
         with self.engine.begin() as conn:
             conn.execute(t.delete().where(*(t.c[k] == v for k, v in self.key.items())))
+        self._apply(1)  # the client's limiters are the process's: leave them at the account's limits
 
     def _renew_until_stopped(self) -> None:
         while not self._stop.wait(RENEW_S):
