@@ -139,7 +139,7 @@ def complete_pull(
         coverage = read_coverage(conn, alias)
     totals = _sum([r["counts"] for r in shard_results])
     api = _sum([r["api"] for r in shard_results])
-    minimal = _sum([r["minimal"] for r in shard_results])
+    minimal = _sum([r.get("minimal", {}) for r in shard_results])  # shards of an older zoom-sam had none
     summary = {
         "window_kind": window.kind, "window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
         "source": source, "shards": len(shard_results), "counts": totals, "api": api, "minimal": minimal,
