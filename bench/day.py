@@ -31,10 +31,11 @@ Approval mode is not run: ``approve`` makes no Zoom call and, once a person appr
 makes exactly the calls of automatic mode. ``dag.test()`` waits for that answer from an
 api-server, which this benchmark does not start.
 
-Duration: about 2 x (download + sweep) at the Medium limit per mode, plus automatic mode's
-re-checks: about 12 minutes at 3,000 holders. At 100,000 holders (about 285,000 users) each
-download and each sweep takes about half an hour and the automatic onboarding reclaim about
-forty minutes, so ``--holders 100000`` runs for about four hours.
+Duration: each DAG run takes about as long as its download and its sweep at the Medium limit,
+plus a real reclaim's re-checks: about 13 minutes in all at 3,000 holders, 4.5 at 300. At
+100,000 holders (about 284,000 users) a download and a sweep take about half an hour each and
+the automatic onboarding reclaim about as long again, so ``--holders 100000`` runs for about five
+and a half hours; it has not been run.
 """
 from __future__ import annotations
 
