@@ -7,7 +7,8 @@ Order of events, and why:
    in approval mode, the approval (``approval``);
 3. only now a Zoom client: a run with nothing to do makes no call at all, which is also what
    makes re-running a completed reclaim free;
-4. per user, concurrently under the client's limiters: resume an interrupted attempt, re-check,
+4. per user, concurrently under the client's limiters, starting as soon as the user listing (the
+   records, with the default scopes) shows the user: resume an interrupted attempt, re-check,
    write, confirm (``execute``);
 5. the seat writes confirmed by one fresh user listing when ``GET /users/{id}`` is not granted;
 6. the as-of reconciled again when anything was reclaimed: the reclaimed subscriptions ended with
@@ -206,16 +207,20 @@ def _reclaim_users(client: Any, journal: Journal, profile: Any, eligible: tuple[
     outcome.minimal = minimal_calls(eligible, downloaded, per_user=records.per_user, rules=profile.rules,
                                     page_size=client.config.page_size)
     statuses = ["active"] + (["pending"] if any(c.is_pending for c in eligible) else [])
-    records.prefetch({c.user_id for c in eligible}, statuses)
     worker = UserReclaim(client, journal, records, settle_pause=settle_pause,
                          excluded_identifiers=profile.exclusions.identifiers, rules=profile.rules)
     units = [list(group) for _, group in groupby(eligible, key=lambda c: c.user_id)]
+    by_user = {unit[0].user_id: unit for unit in units}
+    # The first round starts on each user as soon as the listing shows its record (or ends without
+    # it), so the listing's sequential pages overlap the re-checks instead of preceding them.
+    todo: Any = (by_user[key] for key in records.stream(by_user, statuses))
+    users = len(units)
     results: dict[int, Result] = {}
     for round_ in range(1, SETTLE_ROUNDS + 1):
-        for done, (_, unit_results) in enumerate(client.map_concurrent(worker, units), start=1):
+        for done, (_, unit_results) in enumerate(client.map_concurrent(worker, todo), start=1):
             results.update((r.candidate.candidate_id, r) for r in unit_results)
             if done % 100 == 0:
-                log.info("reclaim: %d of %d users done", done, len(units))
+                log.info("reclaim: %d of %d users done", done, users)
         awaiting = [r for r in results.values() if r.awaiting]
         results.update((r.candidate.candidate_id, r) for r in worker.confirm_after_run(awaiting))
         # Still open: a write Zoom's state shows was not applied after its answer was lost, or a
@@ -227,6 +232,7 @@ def _reclaim_users(client: Any, journal: Journal, profile: Any, eligible: tuple[
         log.info("reclaim: %d user(s) left open after round %d (lost answers or failed reads); settling them "
                  "again after %.0f s", len(again), round_, settle_pause)
         time.sleep(settle_pause)
-        units = [unit for unit in units if unit[0].user_id in again]
+        todo = [unit for unit in units if unit[0].user_id in again]
+        users = len(todo)
         records.prefetch(again, statuses)
     outcome.results = list(results.values())
