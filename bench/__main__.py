@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 SECTIONS = ("api", "download", "activity", "reconcile", "reclaim", "simulation")
+SECTIONS += ("day",)  # the whole DAG, end to end; bench/day.py (``python -m bench.day --holders N``)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,8 +9,8 @@ its own benchmark). Then, against the same account and the same 30-day onboardin
 
 1. the sweep as production runs it (``pull_shard`` + ``complete_pull``): calls made against the
    minimal count (one listing per holder, one webinar listing per webinar holder, plus extra
-   pages), the upcoming-meeting checks on top (holders who may become removal candidates), wall
-   time against the floor (calls / Medium limit), 429s, the process's peak resident memory;
+   pages: the shard's own ``minimal``), wall time against the floor (minimal calls / Medium
+   limit), 429s, the process's peak resident memory;
 2. the naive baseline: a plain sequential client making the same calls, one at a time, measured
    on the first holders and extrapolated to the whole sweep (the output says so);
 3. the ``host_report`` source on a copy of the same warehouse: calls by category and wall time.
@@ -70,24 +70,21 @@ def _bench(setup: dict, db: Path, report_db: Path) -> None:
     # 1. the production sweep
     t0 = time.monotonic()
     result = pull_shard(client, engine, alias=ALIAS, as_of=as_of, interval_start=as_of - timedelta(days=1),
-                        history_start=start, idle_days=60)
+                        history_start=start)
     complete_pull(engine, [result], alias=ALIAS, as_of=as_of, run_id="bench", retention_days=365)
     wall = time.monotonic() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     counts, api = result["counts"], result["api"]
     calls = api["calls"]["Medium"]
-    upcoming = counts["upcoming_checks"]
+    minimal = result["minimal"]["Medium"]
     listings = counts["holders"] + setup["webinar_holders"]
-    extra_pages = calls - listings - upcoming - api["retries"]
-    floor = calls / limit
+    floor = minimal / limit
     print(f"sweep (concurrent, under the account limiter):\n"
-          f"  calls {calls:,} = {counts['holders']:,} meeting listings + {setup['webinar_holders']:,} webinar listings"
-          f" + {extra_pages:,} extra pages + {upcoming:,} upcoming checks + {api['retries']} retries\n"
-          f"  calls vs minimal ({listings + extra_pages:,} = holders + webinar holders + extra pages): "
-          f"{(calls - upcoming) / (listings + extra_pages):.3f} for the hosted listings, "
-          f"{calls / (listings + extra_pages):.3f} with the upcoming checks "
-          f"({100 * upcoming / counts['holders']:.0f}% of holders may become candidates)\n"
-          f"  wall {wall:.1f} s vs floor {floor:.1f} s (calls / {limit:g} per s): ratio {wall / floor:.3f} (target <= 1.10)\n"
+          f"  calls {calls:,} vs minimal {minimal:,} ({counts['holders']:,} meeting listings + "
+          f"{setup['webinar_holders']:,} webinar listings + {minimal - listings:,} further pages): "
+          f"{calls / minimal:.3f} ({api['retries']} retries)\n"
+          f"  wall {wall:.1f} s vs floor {floor:.1f} s (minimal / {limit:g} per s): ratio {wall / floor:.3f} "
+          f"(target <= 1.10)\n"
           f"  429s: {api['throttled_429']} ({100 * api['throttled_429'] / calls:.2f}% of calls; target < 1%), "
           f"none unrecovered (the sweep completed); events landed {counts['meeting_events'] + counts['webinar_events']:,}\n"
           f"  peak resident memory of this process: {peak_mb:.0f} MB", flush=True)
@@ -110,13 +107,13 @@ def _bench(setup: dict, db: Path, report_db: Path) -> None:
     report_client = _client(setup)
     t0 = time.monotonic()
     report = pull_shard(report_client, report_engine, alias=ALIAS, as_of=as_of, interval_start=as_of - timedelta(days=1),
-                        history_start=start, idle_days=60, source="host_report")
+                        history_start=start, source="host_report")
     complete_pull(report_engine, [report], alias=ALIAS, as_of=as_of, run_id="bench", retention_days=365)
     report_wall = time.monotonic() - t0
     rc, ra = report["counts"], report["api"]
     print(f"host_report source: {report_wall:.1f} s (per-user sweep {wall:.1f} s); calls Heavy {ra['calls']['Heavy']:,} "
           f"(report, {rc['report_days']} days) + Medium {ra['calls']['Medium']:,} ({setup['webinar_holders']:,} webinar "
-          f"listings + {rc['upcoming_checks']:,} upcoming checks); meeting rows {rc['meeting_events']:,} at day precision",
+          f"listings); meeting rows {rc['meeting_events']:,} at day precision",
           flush=True)
     for c in (client, report_client):
         c.close()

@@ -51,7 +51,6 @@ class ActivityAccount:
 
     def sweep(self, as_of: datetime = ANCHOR, interval_start: datetime | None = None, **kw) -> dict:
         """One shard's pull_activity (no coverage change)."""
-        kw.setdefault("idle_days", 60)
         return pull_shard(self.client, self.engine, alias=self.alias, as_of=as_of,
                           interval_start=interval_start or as_of - timedelta(days=1),
                           history_start=self.history_start, **kw)
@@ -80,10 +79,6 @@ class ActivityAccount:
     def event_count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(sa.text("SELECT COUNT(*) FROM activity_event")).scalar_one()
-
-    def upcoming(self) -> set[tuple[str, str, str]]:
-        with self.engine.connect() as conn:
-            return set(conn.execute(sa.text("SELECT event_type, event_id, user_id FROM upcoming_event")).all())
 
     def coverage(self):
         with self.engine.connect() as conn:

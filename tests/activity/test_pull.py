@@ -33,7 +33,8 @@ def test_onboarding_gap_and_daily_increments(make_account, warehouse):
     assert summary["window_kind"] == "onboarding"
     assert calls[("meetings", "previous_meetings")] == len(holders)  # no holder needed a second page
     assert calls[("webinars", "scheduled")] == webinar_holders
-    assert set(calls) <= {("meetings", "previous_meetings"), ("webinars", "scheduled"), ("meetings", "upcoming")}
+    assert set(calls) == {("meetings", "previous_meetings"), ("webinars", "scheduled")}
+    assert summary["minimal"] == {"Medium": len(holders) + webinar_holders, "Heavy": 0}
     assert {(t, i) for t, i, _, _ in acct.events()} == acct.truth(START, first_day)
     cov = acct.coverage()
     assert (cov.covered_from, cov.covered_to) == (START, first_day)
@@ -148,22 +149,34 @@ def test_webinars_count_for_the_seat_and_the_add_on(account):
     assert hosted["uuid"] not in {i for _, i, _, _ in account.events("meeting_hosted")}
 
 
-def test_upcoming_meetings_are_recorded_not_counted(account):
-    """An idle holder's scheduled meeting protects it (upcoming_event) but is no activity."""
+def test_the_sweep_makes_exactly_the_minimal_calls(account):
+    """One history listing per holder and one webinar listing per webinar holder, nothing else: an
+    idle holder's upcoming meeting is not read (reclaim reads it right before a write), and the
+    shard's minimum matches the calls its client made."""
     account.pull(ANCHOR - DAY)
     idle = sorted(set(account.holders()) - {u for _, _, u, _ in account.events()})[0]
     planned = account.sb.account().add_meeting(idle, ANCHOR + 3 * DAY)
-    account.pull(ANCHOR)
-    assert ("meeting", planned["uuid"], idle) in account.upcoming()
+    holders = account.holders()
+
+    mark = len(account.sb.log)
+    result = account.sweep(ANCHOR, interval_start=ANCHOR - DAY)
+
+    assert account.calls(mark) == {("meetings", "previous_meetings"): len(holders),
+                                   ("webinars", "scheduled"): sum(holders.values())}
+    assert result["minimal"]["Medium"] == result["api"]["calls"]["Medium"] == len(holders) + sum(holders.values())
     assert planned["uuid"] not in {i for _, i, _, _ in account.events()}
 
 
-def test_upcoming_meetings_are_read_only_for_holders_who_may_become_candidates(account):
-    mark = len(account.sb.log)
-    summary = account.pull(ANCHOR, idle_days=7)
-    hosted_lately = {u for _, _, u, t in account.events() if t >= ANCHOR - 7 * DAY}
-    assert summary["counts"]["upcoming_checks"] == len(set(account.holders()) - hosted_lately)
-    assert account.calls(mark)[("meetings", "upcoming")] == summary["counts"]["upcoming_checks"]
+def test_a_listing_longer_than_a_page_needs_its_pages(make_account):
+    """A holder with more hosted meetings than a page holds: the extra pages are needed calls."""
+    account = make_account(page_size=2)
+    busy = max(account.holders(), key=lambda u: len(account.sb.account().hosted_uuids(u, START, ANCHOR, kind="meetings")))
+    hosted = len(account.sb.account().hosted_uuids(busy, START, ANCHOR, kind="meetings"))
+    assert hosted > 2, "the sandbox account must have a holder with several meetings"
+
+    result = account.sweep(ANCHOR)
+
+    assert result["minimal"]["Medium"] == result["api"]["calls"]["Medium"] > len(account.holders())
 
 
 def test_retention_purges_old_events_and_coverage_follows(account):

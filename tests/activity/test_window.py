@@ -16,7 +16,6 @@ def plan(coverage, as_of=D, interval_start=None, history_start=D - 30 * DAY, **k
 def test_first_run_reads_the_whole_history_in_one_window():
     w = plan(None, interval_start=D - DAY)
     assert (w.start, w.end, w.kind) == (D - 30 * DAY, D, "onboarding")
-    assert w.advances_coverage
 
 
 def test_a_gap_after_the_coverage_is_one_window_reaching_back_one_day():
@@ -32,7 +31,6 @@ def test_the_overlap_never_reaches_before_the_coverage_start():
 def test_a_covered_interval_is_read_again_exactly():
     w = plan(Coverage(D - 40 * DAY, D + 5 * DAY), interval_start=D - DAY)
     assert (w.start, w.end, w.kind) == (D - DAY, D, "repull")
-    assert not w.advances_coverage
 
 
 def test_a_manual_run_inside_the_coverage_reads_the_day_before_its_as_of():

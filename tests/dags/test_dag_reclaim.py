@@ -1,6 +1,8 @@
 """The reclaim step inside the profile DAG, run with dag.test() on the sandbox, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from airflow.sdk import DagRunState
 
@@ -19,6 +21,13 @@ rules:
     disassociate_pending_invitations: true
 """
 WRITES = ("PATCH", "DELETE")
+
+
+def budgets(warehouse) -> dict[str, dict]:
+    """task id -> job_result.counts.api_budget of the run."""
+    rows = warehouse.rows("job_result", "started_at")
+    return {r["task_id"]: (json.loads(r["counts"]) if isinstance(r["counts"], str) else r["counts"])["api_budget"]
+            for r in rows}
 
 
 def _run(profile_dag, profiles, mode):
@@ -40,6 +49,11 @@ def test_dry_run_in_the_dag_sends_nothing_and_plans_every_candidate(profile_dag,
     assert open_ids and planned <= open_ids
     (job,) = [r for r in warehouse.rows("job_result", "started_at") if r["task_id"] == "reclaim"]
     assert job["status"] == "dry_run"
+    budget = budgets(warehouse)
+    assert budget["reclaim"] == {"calls": 0, "minimal": 0, "ratio": 1.0, "categories": {}}  # no re-check read
+    download = budget["download_subscriptions"]
+    assert download["calls"] == download["minimal"] > 0 and set(download["categories"]) == {"Medium"}
+    assert budget["reconcile"]["calls"] == budget["validate_profile"]["calls"] == 0
 
 
 def test_automatic_in_the_dag_closes_every_candidate_of_the_run(profile_dag, profiles, sandbox, warehouse):
@@ -54,3 +68,5 @@ def test_automatic_in_the_dag_closes_every_candidate_of_the_run(profile_dag, pro
     writes = [r for r in sandbox.log if r.method in WRITES]
     actions = [a for a in warehouse.rows("reclaim_action", "action_id") if not a["dry_run"]]
     assert len(writes) == len(actions) and {a["status"] for a in actions} == {"succeeded"}
+    reclaim = budgets(warehouse)["reclaim"]  # re-checks that stopped early read less than acting needs
+    assert 0 < reclaim["calls"] <= reclaim["minimal"] and reclaim["ratio"] <= 1

@@ -1,11 +1,13 @@
 """Dry run, automatic and approval mode on the sandbox: what reaches Zoom and what the warehouse says."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from tests.reclaim.world import AS_OF
 from zoom_sam.reclaim import ReclaimNotApproved
 from zoom_sam.reclaim.approval import approved
 from zoom_sam.warehouse.schema import license_position
@@ -38,6 +40,40 @@ def test_dry_run_reports_every_change_and_sends_none(any_world):
     assert "DRY RUN, nothing was sent to Zoom" in text
     assert "| bob@example.com | `zoom_meetings_licensed` | would reclaim |" in text and "149.90 USD" in text
     assert world.user(alice)["type"] == 2 and world.user(bob)["settings"]["feature"]["large_meeting"] is True
+
+
+def test_dry_run_reads_nothing_from_zoom_and_plans_from_the_download(any_world):
+    """A dry run writes nothing, so it re-checks nothing live: it plans from what the run's download
+    read (a seat whose add-on stays is kept) and says a real run re-checks first (which would find
+    bob's upcoming meeting)."""
+    world = any_world
+    alice = world.licensed("alice", addons=("webinar",))  # her webinar add-on is no candidate
+    bob = world.licensed("bob")
+    seat_a, seat_b = world.candidate(alice), world.candidate(bob)
+    world.account.add_meeting(bob["email"], AS_OF + timedelta(days=2))
+
+    outcome = world.reclaim("dry_run", client_factory=lambda: pytest.fail("a dry run built a Zoom client"))
+
+    assert world.api_calls() == []
+    results = {r.candidate.candidate_id: r for r in outcome.results}
+    assert (results[seat_a].state, results[seat_a].detail[:12]) == ("closed_skipped", "add-on kept:")
+    assert results[seat_b].state == "closed_complete" and "live re-check" in results[seat_b].detail
+    assert "re-checks each user live first" in outcome.render()
+    assert (outcome.api, outcome.minimal) == ({}, {})
+    assert [a["candidate_id"] for a in world.actions(dry_run=True)] == [seat_b]
+
+
+def test_a_real_run_whose_re_checks_all_pass_makes_exactly_its_budget(world):
+    """Three idle seats: settings, previous and upcoming meetings and the downgrade each, plus the user
+    listing before and after the writes; nothing more."""
+    for _ in range(3):
+        world.candidate(world.licensed())
+
+    outcome = world.reclaim()
+
+    assert outcome.counts()["closed_complete"] == 3
+    assert outcome.minimal == {"Medium": 3 * 3 + 2, "Light": 3}
+    assert {cat: n for cat, n in outcome.api["calls"].items() if n} == outcome.minimal
 
 
 def test_dry_run_over_a_guard_reports_it_instead_of_failing(world):

@@ -63,16 +63,17 @@ def test_a_tiny_deadline_stops_the_download_and_says_what_it_expected(sandbox, z
     assert warehouse.rows("zoom_user", "user_id") == landed  # the stopped try merged nothing
 
 
-def test_a_task_client_carries_its_deadline_and_shards_split_the_work(zoom_test, sandbox, warehouse, monkeypatch):
+def test_a_task_client_carries_its_deadline_and_shards_get_the_whole_sweeps(zoom_test, sandbox, warehouse, monkeypatch):
     land_snapshot(zoom_test, warehouse)
     monkeypatch.setenv("AIRFLOW_CONN_ZOOM_SLOW", sandbox.connection_json(rate_limits={"Medium": 20}))
     run = ProfileRun(ACME.model_copy(update={"zoom_conn_id": "zoom_slow"}), warehouse.engine, ANCHOR, "r1", Job(),
                      {}, "sweep_activity")
     whole, half = run.zoom_client(sweep_work), run.zoom_client(sweep_work, shards=2)
-    assert half.config.limits["Medium"] == whole.config.limits["Medium"] / 2 == 10
+    # the shards share the account's limit live (activity/shared_rate.py), not by a fixed split
+    assert half.config.limits["Medium"] == whole.config.limits["Medium"] == 20
     assert isinstance(whole.deadline, Deadline) and whole.deadline.task_id == "sweep_activity"
-    # half the holders at half the pace: each shard gets the whole sweep's time
-    assert half.deadline.budget_s == pytest.approx(whole.deadline.budget_s, rel=0.02)
+    # half the holders at about half the pace: each shard gets the whole sweep's time
+    assert half.deadline.budget_s == pytest.approx(whole.deadline.budget_s, rel=0.05)  # pages round per shard
     assert whole.deadline.budget_s > GRACE_S
 
 

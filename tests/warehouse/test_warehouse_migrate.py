@@ -74,3 +74,13 @@ def test_a_column_the_code_declares_is_added_to_an_existing_table(warehouse):
     assert {"attempts", "confirmation"} <= set(columns)
     assert columns["attempts"]["nullable"] is False
     assert version(warehouse.engine) == SCHEMA_VERSION
+
+
+def test_a_version_2_warehouse_loses_the_upcoming_events_nothing_read(warehouse):
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE upcoming_event (profile_alias VARCHAR(64), event_id VARCHAR(128))"))
+        conn.execute(schema_version.update().values(version=2))
+    ensure_schema(warehouse.engine)
+    with warehouse.engine.connect() as conn:
+        assert not sa.inspect(conn).has_table("upcoming_event")
+    assert version(warehouse.engine) == SCHEMA_VERSION

@@ -59,17 +59,19 @@ def test_sql_files_load_by_name_and_bind_datetimes_like_the_tables(warehouse):
         sql("download/no_such_statement")
 
 
-def test_job_result_records_success_with_counts_and_api(warehouse):
+def test_job_result_records_success_with_counts_api_and_budget(warehouse):
     with record_job(warehouse.engine, profile_alias="acme", run_id="r1", task_id="t", as_of=AS_OF,
                     try_number=1) as job:
         running = warehouse.rows("job_result", "run_id")
         job.counts["users_active"] = 123
-        job.api = {"calls": {"Medium": 4}}
+        job.api = {"calls": {"Medium": 5, "Light": 0}}
+        job.minimal = {"Medium": 4}
     assert [r["status"] for r in running] == ["running"]  # a killed task leaves this visible
     (row,) = warehouse.rows("job_result", "run_id")
     assert (row["status"], row["try_number"], row["message"]) == ("success", 1, None)
     counts = row["counts"] if isinstance(row["counts"], dict) else json.loads(row["counts"])  # text on SQLite
-    assert counts == {"users_active": 123}
+    assert counts == {"users_active": 123, "api_budget": {"calls": 5, "minimal": 4, "ratio": 1.25,
+                                                          "categories": {"Medium": {"calls": 5, "minimal": 4}}}}
     assert row["duration_s"] >= 0 and row["finished_at"] is not None
 
 

@@ -3,15 +3,11 @@
 -- of them costs a call. Per holder:
 --   webinar         1 when an active subscription is the webinar add-on ('webinar' or
 --                   'webinar:<capacity>'): only those users can list webinars;
---   last_activity   the latest last_activity_at reconcile computed over the holder's
---                   subscriptions (the seat's, which counts meetings and webinars), used to read
---                   upcoming meetings only for holders who may become removal candidates.
 --   holder_since    when the user's oldest current holding began: a holder since after the last
 --                   completed sweep was not read by it, so its whole analysed history is read once.
 SELECT
     user_id,
     MAX(CASE WHEN identifier = 'webinar' OR identifier LIKE 'webinar:%' THEN 1 ELSE 0 END) AS webinar,
-    MAX(last_activity_at) AS last_activity,
     MIN(COALESCE(held_since, first_seen_at)) AS holder_since
 FROM software_subscription
 WHERE profile_alias = :alias

@@ -28,7 +28,6 @@ from zoom_sam.warehouse.sql import run_sql
 class Retention:
     cutoff: datetime
     events_purged: int
-    upcoming_purged: int
 
 
 def read_coverage(conn: Connection, alias: str) -> Coverage | None:
@@ -48,10 +47,9 @@ def advance_coverage(conn: Connection, alias: str, window: Window, *, source: st
 
 
 def apply_retention(conn: Connection, alias: str, *, as_of: datetime, retention_days: int) -> Retention:
-    """Purge events older than ``retention_days`` before the as-of and past upcoming events."""
+    """Purge events older than ``retention_days`` before the as-of."""
     cutoff = as_of - timedelta(days=retention_days)
-    params = {"alias": alias, "cutoff": cutoff, "as_of": as_of}
+    params = {"alias": alias, "cutoff": cutoff}
     events = run_sql(conn, "activity/purge_events", params).rowcount
     run_sql(conn, "activity/trim_coverage", params)
-    upcoming = run_sql(conn, "activity/purge_upcoming", params).rowcount
-    return Retention(cutoff, events, upcoming)
+    return Retention(cutoff, events)

@@ -10,7 +10,6 @@ else.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +23,6 @@ from zoom_sam.warehouse.sql import run_sql
 class Holder:
     user_id: str
     webinar: bool                            # holds the webinar add-on: its webinars are listed too
-    last_activity: datetime | None = None    # reconcile's latest last_activity_at, if any
     since: datetime | None = None            # when its oldest current holding began
 
 
@@ -33,22 +31,13 @@ def shard_of(user_id: str, shards: int) -> int:
     return zlib.crc32(user_id.encode("utf-8")) % shards
 
 
-def rate_share(limits: Mapping[str, float], shards: int) -> dict[str, float]:
-    """Each shard's requests/second per category: the account's limits split evenly.
-
-    Zoom's limits are per account, and shards run in separate worker processes whose limiters
-    cannot see each other; a fixed share keeps their sum inside the limit whatever runs where.
-    """
-    return {category: rate / shards for category, rate in limits.items()}
-
-
 def load_holders(conn: Connection, alias: str, *, shard: int = 0, shards: int = 1) -> list[Holder]:
     """The profile's holders that belong to ``shard`` of ``shards``, ordered by user id."""
     if not 0 <= shard < shards:
         raise ValueError(f"shard must be within 0..{shards - 1}, got {shard}")
-    to_utc = UtcDateTime().process_result_value  # MAX() over the column comes back untyped
+    to_utc = UtcDateTime().process_result_value  # MIN() over the column comes back untyped
     return [
-        Holder(user_id, bool(webinar), to_utc(last_activity, None), to_utc(since, None))
-        for user_id, webinar, last_activity, since in run_sql(conn, "activity/holders", {"alias": alias})
+        Holder(user_id, bool(webinar), to_utc(since, None))
+        for user_id, webinar, since in run_sql(conn, "activity/holders", {"alias": alias})
         if shards == 1 or shard_of(user_id, shards) == shard
     ]

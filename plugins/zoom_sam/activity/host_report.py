@@ -31,6 +31,7 @@ from zoom_sam.activity.progress import SweepProgress
 from zoom_sam.activity.store import ActivityWriter
 from zoom_sam.activity.window import Window
 from zoom_sam.warehouse.schema import activity_event
+from zoom_sam.zoom.budget import pages
 from zoom_sam.zoom.errors import ZoomApiError
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,9 @@ def days_of(window: Window) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def webinars_by_day(conn: Connection, alias: str, window: Window) -> tuple[Counter, dict[str, datetime]]:
-    """Webinars hosted in the window, per (user, day), and each user's latest one (already landed)."""
+def webinars_by_day(conn: Connection, alias: str, window: Window) -> Counter:
+    """Webinars hosted in the window (already landed), per (user, day)."""
     per_day: Counter = Counter()
-    latest: dict[str, datetime] = {}
     rows = conn.execute(
         sa.select(activity_event.c.user_id, activity_event.c.occurred_at).where(
             activity_event.c.profile_alias == alias,
@@ -65,8 +65,7 @@ def webinars_by_day(conn: Connection, alias: str, window: Window) -> tuple[Count
     )
     for user_id, occurred_at in rows:
         per_day[(user_id, occurred_at.date())] += 1
-        latest[user_id] = max(occurred_at, latest.get(user_id, occurred_at))
-    return per_day, latest
+    return per_day
 
 
 def land_host_report(
@@ -77,10 +76,10 @@ def land_host_report(
     webinars: Counter,
     *,
     alias: str,
-) -> tuple[dict[str, Any], dict[str, datetime]]:
+) -> dict[str, Any]:
     """Read the report for every day of the window (days concurrently) and land the holders' meetings.
 
-    Returns (counts, latest hosting day per user). Hosts that hold no subscription are skipped.
+    Returns the counts. Hosts that hold no subscription are skipped.
     """
     if not client.has_scope(REPORT_SCOPE):
         raise HostReportUnavailable(
@@ -89,8 +88,8 @@ def land_host_report(
     pulled_at = datetime.now(timezone.utc)
     days = list(days_of(window))
     progress = SweepProgress(log, client, total=len(days), category="Heavy", label="report days")
-    counts = {"report_days": len(days), "report_hosts": 0, "report_meetings": 0, "report_non_holders": 0}
-    latest: dict[str, datetime] = {}
+    counts = {"report_days": len(days), "report_hosts": 0, "report_meetings": 0, "report_non_holders": 0,
+              "report_pages_needed": 0}
 
     def read_day(day: date) -> tuple[list[tuple[str, int, int]], int]:
         hosts, others = [], 0
@@ -112,6 +111,7 @@ def land_host_report(
             if isinstance(read, Exception):
                 raise read
             hosts, others = read
+            counts["report_pages_needed"] += pages(len(hosts) + others, client.config.page_size)
             counts["report_non_holders"] += others
             counts["report_hosts"] += len(hosts)
             midnight = datetime.combine(day, time(), tzinfo=timezone.utc)
@@ -120,15 +120,14 @@ def land_host_report(
                 if meetings <= 0:
                     continue
                 counts["report_meetings"] += meetings
-                latest[user_id] = max(midnight, latest.get(user_id, midnight))
-                writer.add(user_id, [_row(alias, user_id, day, n, midnight, max(0, minutes) // meetings, pulled_at)
-                                     for n in range(1, meetings + 1)], [], [])
+                writer.add([_row(alias, user_id, day, n, midnight, max(0, minutes) // meetings, pulled_at)
+                            for n in range(1, meetings + 1)])
             progress.step()
     finally:
         results.close()
         writer.flush()
         progress.finish()
-    return counts, latest
+    return counts
 
 
 def _row(alias: str, user_id: str, day: date, n: int, midnight: datetime, minutes: int,

@@ -4,8 +4,8 @@ A meeting or webinar instance counts as hosting when it *started* inside the run
 ends at the as-of). The filter is applied here whatever the server did with ``from``/``to``: a
 server that ignores them, a timezone that shifts them, or a meeting that started after the as-of
 (the sweep runs later than its as-of) must never become activity. Scheduled instances that
-start at or after the as-of are upcoming events instead: they protect a user at reclaim time and
-never count as activity.
+start at or after the as-of (the webinar listing shows them) are dropped like anything else
+outside the window: reclaim reads upcoming events itself, when it is about to write.
 
 The natural key is Zoom's ``uuid`` (one per hosted instance, also for each occurrence of a
 recurring meeting), so a re-pull upserts the same row.
@@ -21,8 +21,6 @@ from zoom_sam.activity.window import Window
 
 MEETING_HOSTED = "meeting_hosted"
 WEBINAR_HOSTED = "webinar_hosted"
-UPCOMING_MEETING = "meeting"
-UPCOMING_WEBINAR = "webinar"
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -51,8 +49,7 @@ class HolderRows:
     """One holder's listing items, sorted into rows and counts of what was dropped."""
 
     hosted: list[dict[str, Any]] = field(default_factory=list)
-    upcoming: list[dict[str, Any]] = field(default_factory=list)
-    outside: int = 0    # started outside the window (before it, or after the as-of but not upcoming)
+    outside: int = 0    # started outside the window (before it, or at or after the as-of)
     undated: int = 0    # no usable start_time or uuid (recurring meetings without a fixed time)
 
 
@@ -65,16 +62,9 @@ def sort_items(
     window: Window,
     source: str,
     pulled_at: datetime,
-    hosted: bool = True,
-    upcoming: bool = False,
     into: HolderRows | None = None,
 ) -> HolderRows:
-    """Sort one listing's items into hosted rows, upcoming rows, or dropped.
-
-    ``hosted``: items that started in the window are hosting (a listing of past instances).
-    ``upcoming``: items starting at or after the window end (the as-of) are upcoming events (a
-    listing of scheduled instances). Anything else the listing returned is counted and dropped.
-    """
+    """Sort one listing's items into hosted rows (started in the window) or dropped (counted)."""
     out = into if into is not None else HolderRows()
     for item in items:
         start = parse_time(item.get("start_time"))
@@ -83,17 +73,11 @@ def sort_items(
             out.undated += 1
             continue
         meeting_id = str(item["id"]) if item.get("id") is not None else None
-        if hosted and window.contains(start):
+        if window.contains(start):
             out.hosted.append({
                 "profile_alias": alias, "event_type": WEBINAR_HOSTED if webinar else MEETING_HOSTED,
                 "event_id": str(uuid), "user_id": user_id, "meeting_id": meeting_id, "occurred_at": start,
                 "duration_minutes": _minutes(item.get("duration")), "source": source, "pulled_at": pulled_at,
-            })
-        elif upcoming and start >= window.end:
-            out.upcoming.append({
-                "profile_alias": alias, "event_type": UPCOMING_WEBINAR if webinar else UPCOMING_MEETING,
-                "event_id": str(uuid), "user_id": user_id, "meeting_id": meeting_id, "start_time": start,
-                "pulled_at": pulled_at,
             })
         else:
             out.outside += 1

@@ -10,6 +10,7 @@ a failed or killed shard means it never runs, and the coverage stays where it wa
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -22,8 +23,9 @@ from zoom_sam.activity import host_report
 from zoom_sam.activity.coverage import advance_coverage, apply_retention, read_coverage
 from zoom_sam.activity.holders import load_holders
 from zoom_sam.activity.progress import api_delta
+from zoom_sam.activity.shared_rate import SharedRate
 from zoom_sam.activity.store import ActivityWriter
-from zoom_sam.activity.sweep import GONE_SAMPLE, SweepPlan, sweep
+from zoom_sam.activity.sweep import SweepPlan, sweep
 from zoom_sam.activity.window import Window, plan_window
 
 log = logging.getLogger(__name__)
@@ -48,14 +50,14 @@ def pull_shard(
     source: str = PER_USER,
     shard: int = 0,
     shards: int = 1,
-    idle_days: int | None = None,
+    run_id: str = "",
     max_in_flight: int | None = None,
     batch_holders: int = 500,
 ) -> dict[str, Any]:
     """Sweep one shard's holders over the run's window; returns the shard's summary (an XCom).
 
-    ``idle_days``: holders without hosting for this long get their upcoming meetings read (the
-    profile's shortest reclamation threshold); None reads none.
+    With several shards, the shards of ``run_id`` share the account's limits (``shared_rate``):
+    ``client`` is built with the account's full limits and sends at its live share of them.
     """
     if source not in SOURCES:
         raise ValueError(f"activity source must be one of {SOURCES}, got {source!r}")
@@ -71,8 +73,8 @@ def pull_shard(
                                "window_start": window.start.isoformat(), "window_end": window.end.isoformat()}
     if window.is_empty:
         log.info("nothing to read: the window is empty")
-        return {**summary, "counts": {"holders": len(holders)}, "api": api_delta(client.stats(), before)}
-    plan = SweepPlan(alias, window, source, upcoming=window.advances_coverage, idle_days=idle_days)
+        return {**summary, "counts": {"holders": len(holders)}, "api": api_delta(client.stats(), before), "minimal": {}}
+    plan = SweepPlan(alias, window, source)
     if coverage is not None and window.kind == "catch_up" and source == PER_USER:
         plan = dataclasses.replace(plan, history_from=coverage.covered_from, new_after=coverage.covered_to)
         fresh = sum(1 for h in holders if plan.window_for(h) is not window)
@@ -80,33 +82,41 @@ def pull_shard(
             log.info("%d holder(s) became holders after the last completed sweep: each is read once from the "
                      "history start %s", fresh, coverage.covered_from.isoformat())
     if source == PER_USER:
-        counts = sweep(client, engine, holders, plan, max_in_flight=max_in_flight,
-                       batch_holders=batch_holders).as_dict()
+        with _shared(client, engine, alias, run_id, shard, shards):
+            counts = sweep(client, engine, holders, plan, max_in_flight=max_in_flight,
+                           batch_holders=batch_holders).as_dict()
     else:
         counts = _host_report(client, engine, holders, plan, max_in_flight, batch_holders)
-    return {**summary, "counts": counts, "api": api_delta(client.stats(), before)}
+    return {**summary, "counts": counts, "api": api_delta(client.stats(), before), "minimal": minimal_calls(counts)}
+
+
+def _shared(client: Any, engine: Engine, alias: str, run_id: str, shard: int, shards: int):
+    """The live share of the account's limits for a shard of several; nothing to share for one."""
+    if shards == 1:
+        return contextlib.nullcontext()
+    limits = client.config.limits
+    return SharedRate(engine, {cat: client.limiter(cat) for cat in limits}, limits, alias=alias, run_id=run_id,
+                      shard=shard, shards=shards)
+
+
+def minimal_calls(counts: dict[str, Any]) -> dict[str, int]:
+    """The calls a sweep needed, per category: its listing pages (Medium) and report pages (Heavy)."""
+    return {"Medium": counts.get("listing_pages_needed", 0), "Heavy": counts.get("report_pages_needed", 0)}
 
 
 def _host_report(client, engine, holders, plan: SweepPlan, max_in_flight, batch_holders) -> dict[str, Any]:
-    """Webinars per user first (to subtract them), the report day by day, then upcoming checks."""
+    """Webinars per user first (to subtract them from the report's counts), then the report day by day."""
     webinar_holders = [h for h in holders if h.webinar]
-    first = sweep(client, engine, webinar_holders, dataclasses.replace(plan, meetings=False, idle_days=None),
-                  max_in_flight=max_in_flight, batch_holders=batch_holders)
+    webinars = sweep(client, engine, webinar_holders, dataclasses.replace(plan, meetings=False),
+                     max_in_flight=max_in_flight, batch_holders=batch_holders)
     with engine.connect() as conn:
-        webinars, latest = host_report.webinars_by_day(conn, plan.alias, plan.window)
+        per_day = host_report.webinars_by_day(conn, plan.alias, plan.window)
     writer = ActivityWriter(engine, plan.alias, batch_holders=batch_holders)
-    report, hosted_days = host_report.land_host_report(client, writer, plan.window, {h.user_id for h in holders},
-                                                       webinars, alias=plan.alias)
-    for user_id, day in hosted_days.items():
-        latest[user_id] = max(day, latest.get(user_id, day))
-    checks = sweep(client, engine, holders, dataclasses.replace(plan, meetings=False, webinars=False),
-                   known_hosting=latest, max_in_flight=max_in_flight, batch_holders=batch_holders)
-    counts = first.as_dict()
+    report = host_report.land_host_report(client, writer, plan.window, {h.user_id for h in holders}, per_day,
+                                          alias=plan.alias)
+    counts = webinars.as_dict()
     counts.update(report)
-    counts.update(holders=len(holders), holders_done=checks.done, meeting_events=report["report_meetings"],
-                  upcoming_events=first.upcoming + checks.upcoming, upcoming_checks=checks.upcoming_checks,
-                  holders_not_found=first.gone_count + checks.gone_count,
-                  holders_not_found_ids=(first.gone + checks.gone)[:GONE_SAMPLE])
+    counts.update(holders=len(holders), holders_done=len(holders), meeting_events=report["report_meetings"])
     return counts
 
 
@@ -129,13 +139,13 @@ def complete_pull(
         coverage = read_coverage(conn, alias)
     totals = _sum([r["counts"] for r in shard_results])
     api = _sum([r["api"] for r in shard_results])
+    minimal = _sum([r.get("minimal", {}) for r in shard_results])  # shards of an older zoom-sam had none
     summary = {
         "window_kind": window.kind, "window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
-        "source": source, "shards": len(shard_results), "counts": totals, "api": api,
+        "source": source, "shards": len(shard_results), "counts": totals, "api": api, "minimal": minimal,
         "covered_from": coverage.covered_from.isoformat() if coverage else None,
         "covered_to": coverage.covered_to.isoformat() if coverage else None,
         "retention_cutoff": retention.cutoff.isoformat(), "events_purged": retention.events_purged,
-        "upcoming_purged": retention.upcoming_purged,
     }
     log.info("activity of %s as of %s: %s; coverage now [%s, %s); %d events purged before %s", alias,
              as_of.isoformat(), window.describe(), summary["covered_from"], summary["covered_to"],

@@ -3,16 +3,17 @@
 Per holder, in one pass over the whole window (never one call per day):
 
 * ``GET /users/{id}/meetings?type=previous_meetings&from&to`` -> hosted meetings (per_user source);
-* ``GET /users/{id}/webinars`` (webinar add-on holders only; the listing shows past and upcoming
-  webinars) -> hosted webinars and upcoming webinars;
-* ``GET /users/{id}/meetings?type=upcoming`` only for holders who may become removal candidates
-  (no hosting known within ``idle_days`` before the as-of, the profile's shortest reclamation
-  threshold): a user who hosted recently cannot be a candidate, so reading their upcoming
-  meetings would buy nothing. Upcoming events are read only by runs that advance the coverage
-  (the newest view of Zoom); a backfill re-pull of an old interval leaves them alone.
+* ``GET /users/{id}/webinars`` (webinar add-on holders only) -> hosted webinars.
+
+That is all the sweep reads. Upcoming meetings and webinars are not read or kept here: the only
+decision they inform is a reclaim's write, which must see them as they are at that moment, so
+reclaim reads them itself, right before the write, for the users it is about to act on (a dry run
+writes nothing and reads nothing). Upcoming webinars the listing shows anyway are dropped.
 
 Calls go through ``client.map_concurrent``: a bounded number in flight, all under the client's
-per-account limiter, so a large account is bound by Zoom's limit and not by latency.
+per-account limiter, so a large account is bound by Zoom's limit and not by latency. Each
+listing's pages are counted against the pages its items need (:attr:`HolderRead.pages_needed`),
+so the task's ``job_result`` shows the calls against the minimum.
 
 Per-holder answers that are facts about the user, not failures of the sweep, are recorded and
 the sweep goes on: the user was deleted in Zoom since the download (404 / 1001), hosting is not
@@ -23,18 +24,19 @@ what landed stays (idempotent), coverage does not advance, the retry reads every
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from zoom_sam.activity.holders import Holder
-from zoom_sam.activity.occurrences import UPCOMING_MEETING, UPCOMING_WEBINAR, HolderRows, sort_items
+from zoom_sam.activity.occurrences import HolderRows, sort_items
 from zoom_sam.activity.progress import SweepProgress
 from zoom_sam.activity.store import ActivityWriter
 from zoom_sam.activity.window import Window, query_dates
+from zoom_sam.zoom.budget import pages
 from zoom_sam.zoom.errors import ZoomApiError, ZoomNotFound
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,6 @@ class SweepPlan:
     source: str                  # written to activity_event.source
     meetings: bool = True        # list hosted meetings (False: the host report gave them)
     webinars: bool = True        # list webinars of webinar add-on holders
-    upcoming: bool = False       # record upcoming webinars from that listing (a run advancing coverage)
-    idle_days: int | None = None  # with ``upcoming``: read upcoming meetings of holders idle this long
     # Holders since after ``new_after`` (the coverage end: no completed sweep read them) are read
     # from ``history_from`` (the coverage start) instead, so a new holder's last activity is
     # right from its first day; still one listing per holder.
@@ -73,7 +73,7 @@ class HolderRead:
     """What one holder's calls returned."""
 
     rows: HolderRows = field(default_factory=HolderRows)
-    upcoming_read: list[str] = field(default_factory=list)
+    pages_needed: int = 0        # listing pages the items called for (one per listing, more past a full page)
     gone: bool = False
     new_holder: bool = False
     notes: list[str] = field(default_factory=list)
@@ -86,8 +86,7 @@ class SweepCounts:
     new_holders: int = 0
     meeting_events: int = 0
     webinar_events: int = 0
-    upcoming: int = 0
-    upcoming_checks: int = 0
+    listing_pages_needed: int = 0
     outside_window: int = 0
     undated: int = 0
     gone: list[str] = field(default_factory=list)
@@ -98,60 +97,47 @@ class SweepCounts:
     def as_dict(self) -> dict[str, Any]:
         return {
             "holders": self.holders, "holders_done": self.done, "new_holders_read_from_history_start": self.new_holders,
-            "meeting_events": self.meeting_events,
-            "webinar_events": self.webinar_events, "upcoming_events": self.upcoming,
-            "upcoming_checks": self.upcoming_checks, "dropped_outside_window": self.outside_window,
+            "meeting_events": self.meeting_events, "webinar_events": self.webinar_events,
+            "listing_pages_needed": self.listing_pages_needed, "dropped_outside_window": self.outside_window,
             "dropped_undated": self.undated, "holders_not_found": self.gone_count,
             "holders_not_found_ids": self.gone[:GONE_SAMPLE], "hosting_not_allowed": self.hosting_not_allowed,
             "webinar_plan_missing": self.webinar_plan_missing,
         }
 
 
-def read_holder(client: Any, plan: SweepPlan, holder: Holder, pulled_at: datetime,
-                known_hosting: datetime | None = None) -> HolderRead:
+def read_holder(client: Any, plan: SweepPlan, holder: Holder, pulled_at: datetime) -> HolderRead:
     """Every call of one holder (runs on a worker thread); see the module docstring."""
     window = plan.window_for(holder)
     out = HolderRead()
     out.new_holder = window is not plan.window
     common = {"alias": plan.alias, "user_id": holder.user_id, "window": window, "source": plan.source,
               "pulled_at": pulled_at, "into": out.rows}
+    page_size = client.config.page_size
     try:
         if plan.meetings:
             try:
                 first, last = query_dates(window.start, window.end)
-                items = client.list_meetings(holder.user_id, type="previous_meetings", from_=first, to=last)
+                items = list(client.list_meetings(holder.user_id, type="previous_meetings", from_=first, to=last))
+                out.pages_needed += pages(len(items), page_size)
                 sort_items(items, webinar=False, **common)
             except ZoomApiError as exc:
+                out.pages_needed += 1  # the one page that answered with the error
                 if isinstance(exc, ZoomNotFound) or exc.code != HOSTING_NOT_ALLOWED:
                     raise
                 out.notes.append("hosting_not_allowed")
         if plan.webinars and holder.webinar:
             try:
-                sort_items(client.list_webinars(holder.user_id, type="scheduled"), webinar=True,
-                           upcoming=plan.upcoming, **common)
-                if plan.upcoming:
-                    out.upcoming_read.append(UPCOMING_WEBINAR)
+                items = list(client.list_webinars(holder.user_id, type="scheduled"))
+                out.pages_needed += pages(len(items), page_size)
+                sort_items(items, webinar=True, **common)
             except ZoomApiError as exc:
+                out.pages_needed += 1
                 if isinstance(exc, ZoomNotFound) or (exc.status, exc.code) != (400, WEBINAR_PLAN_MISSING):
                     raise
                 out.notes.append("webinar_plan_missing")
-        if _may_become_candidate(plan, holder, out.rows, known_hosting):
-            sort_items(client.list_meetings(holder.user_id, type="upcoming"), webinar=False, hosted=False,
-                       upcoming=True, **common)
-            out.upcoming_read.append(UPCOMING_MEETING)
     except ZoomNotFound:
         out.gone = True
     return out
-
-
-def _may_become_candidate(plan: SweepPlan, holder: Holder, read: HolderRows, known: datetime | None) -> bool:
-    """No hosting known within ``idle_days`` before the as-of (nor in this window)."""
-    if not plan.upcoming or plan.idle_days is None:
-        return False
-    since = plan.window.end - timedelta(days=plan.idle_days)
-    latest = [t for t in (holder.last_activity, known) if t is not None]
-    latest += [row["occurred_at"] for row in read.hosted]
-    return not latest or max(latest) < since
 
 
 def sweep(
@@ -160,30 +146,24 @@ def sweep(
     holders: Sequence[Holder],
     plan: SweepPlan,
     *,
-    known_hosting: Mapping[str, datetime] | None = None,
     max_in_flight: int | None = None,
     batch_holders: int = 500,
 ) -> SweepCounts:
-    """Read and land every holder's window; returns the counts (raises on a failure, see above).
-
-    ``known_hosting`` maps user ids to hosting already known for this window from elsewhere (the
-    host report), for the candidate test.
-    """
+    """Read and land every holder's window; returns the counts (raises on a failure, see above)."""
     counts = SweepCounts(holders=len(holders))
     writer = ActivityWriter(engine, plan.alias, batch_holders=batch_holders)
     progress = SweepProgress(log, client, total=len(holders), category="Medium")
     pulled_at = datetime.now(timezone.utc)
-    known = known_hosting or {}
     log.info("sweeping %d holders (%d with the webinar add-on) over the %s", len(holders),
              sum(h.webinar for h in holders), plan.window.describe())
-    results = client.map_concurrent(lambda h: read_holder(client, plan, h, pulled_at, known.get(h.user_id)),
-                                    holders, max_in_flight=max_in_flight)
+    results = client.map_concurrent(lambda h: read_holder(client, plan, h, pulled_at), holders,
+                                    max_in_flight=max_in_flight)
     try:
         for holder, read in results:
             if isinstance(read, Exception):
                 raise read
             _count(counts, holder, read)
-            writer.add(holder.user_id, read.rows.hosted, read.rows.upcoming, read.upcoming_read)
+            writer.add(read.rows.hosted)
             progress.step()
     finally:
         results.close()  # stops submitting; lets the calls in flight finish
@@ -199,8 +179,7 @@ def _count(counts: SweepCounts, holder: Holder, read: HolderRead) -> None:
     webinars = sum(1 for row in hosted if row["event_type"] == "webinar_hosted")
     counts.webinar_events += webinars
     counts.meeting_events += len(hosted) - webinars
-    counts.upcoming += len(read.rows.upcoming)
-    counts.upcoming_checks += UPCOMING_MEETING in read.upcoming_read
+    counts.listing_pages_needed += read.pages_needed
     counts.outside_window += read.rows.outside
     counts.undated += read.rows.undated
     if read.gone:

@@ -52,11 +52,6 @@ class Window:
     def is_empty(self) -> bool:
         return self.end <= self.start
 
-    @property
-    def advances_coverage(self) -> bool:
-        """Whether this window reaches past the coverage (then it is the newest view of Zoom)."""
-        return self.kind in ("onboarding", "catch_up")
-
     def contains(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
 

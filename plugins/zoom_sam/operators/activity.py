@@ -2,8 +2,9 @@
 
 ``sweep_activity`` is mapped over the profile's ``activity_shards`` (dynamic task mapping over
 chunks of holders, never one task per user): each shard reads its own holders (a stable hash of
-the user id) at its share of the account's rate limit, so the shards together stay inside Zoom's
-per-account limit on whichever workers they run. ``pull_activity`` runs once every shard
+the user id) at its live share of the account's rate limit (the limit divided by the shards
+sending at the moment, ``zoom_sam.activity.shared_rate``), so the shards together stay inside
+Zoom's per-account limit on whichever workers they run, and use all of it. ``pull_activity`` runs once every shard
 succeeded and is the only task that advances the activity coverage; a failed shard stops it, so
 coverage never claims a window some holder did not complete.
 
@@ -41,7 +42,6 @@ class SweepActivityOperator(ProfileOperator):
 
     def run(self, run: ProfileRun) -> dict[str, Any]:
         from zoom_sam.activity.pull import pull_shard
-        from zoom_sam.licensing import DEFAULT_THRESHOLD_DAYS
         from zoom_sam.profile_rows import first_as_of
         from zoom_sam.profiles import activity_start
         from zoom_sam.timeouts.estimate import sweep_work
@@ -55,13 +55,12 @@ class SweepActivityOperator(ProfileOperator):
                 client, run.engine, alias=profile.alias, as_of=run.as_of,
                 interval_start=_utc(run.context.get("data_interval_start")),
                 history_start=activity_start(profile, first), source=profile.activity_source,
-                shard=self.shard, shards=self.shards,
-                # holders idle this long may become candidates: their upcoming meetings are read
-                idle_days=min([r.last_activity_threshold_days for r in profile.rules] + [DEFAULT_THRESHOLD_DAYS]),
+                shard=self.shard, shards=self.shards, run_id=run.run_id,
             )
         finally:
             run.job.api = client.stats()
             client.close()
+        run.job.minimal = result["minimal"]
         run.job.counts.update(result["counts"], shard=self.shard, shards=self.shards,
                               window_kind=result["window_kind"], window_start=result["window_start"],
                               window_end=result["window_end"])
@@ -94,9 +93,10 @@ class PullActivityOperator(ProfileOperator):
         summary = complete_pull(run.engine, [r for r in results or () if r], alias=run.profile.alias,
                                 as_of=run.as_of, run_id=run.run_id,
                                 retention_days=run.profile.activity_retention_days)
-        run.job.counts.update(summary["counts"], **{k: v for k, v in summary.items() if k not in ("counts", "api")})
-        run.job.api = summary["api"]
-        return {k: v for k, v in summary.items() if k != "counts"} | {
+        run.job.counts.update(summary["counts"], **{k: v for k, v in summary.items()
+                                                    if k not in ("counts", "api", "minimal")})
+        run.job.api, run.job.minimal = summary["api"], summary["minimal"]
+        return {k: v for k, v in summary.items() if k not in ("counts", "minimal")} | {
             "holders": summary["counts"].get("holders", 0),
             "events": summary["counts"].get("meeting_events", 0) + summary["counts"].get("webinar_events", 0),
             "holders_not_found": summary["counts"].get("holders_not_found", 0),

@@ -52,18 +52,14 @@ class ProfileRun:
     def zoom_client(self, work: Work, *, shards: int = 1) -> ZoomClient:
         """The profile's Zoom client, held to the run-time deadline of ``work`` (README "Timeouts").
 
-        ``work`` is the task's model in :mod:`zoom_sam.timeouts.estimate`. With ``shards`` above
-        1 the task is one of that many sharing the account's rate limit evenly.
+        ``work`` is the task's model in :mod:`zoom_sam.timeouts.estimate`; with ``shards`` above 1
+        the task is one of that many, and its deadline is the whole sweep's (the shards share the
+        account's limit through :mod:`zoom_sam.activity.shared_rate`).
         """
-        from zoom_sam.activity.holders import rate_share
         from zoom_sam.hooks.zoom import ZoomHook
         from zoom_sam.timeouts.deadline import deadline_for
 
-        hook = ZoomHook(self.profile.zoom_conn_id)
-        if shards > 1:
-            share = rate_share(hook.get_config().limits, shards)
-            hook = ZoomHook(self.profile.zoom_conn_id, config_overrides={"rate_limits": share})
-        client = hook.get_conn()
+        client = ZoomHook(self.profile.zoom_conn_id).get_conn()
         client.deadline = deadline_for(self.engine, self.profile, self.task_id, client.config, work, shards=shards)
         return client
 

@@ -75,7 +75,7 @@ class ReclaimOperator(ProfileOperator):
         summary = outcome.summary()
         run.job.counts.update({k: v for k, v in summary.items() if isinstance(v, (int, float)) and k != "dry_run"})
         run.job.counts["savings"] = summary["savings"]
-        run.job.api = outcome.api
+        run.job.api, run.job.minimal = outcome.api, outcome.minimal
         if outcome.dry_run:
             run.job.status = "dry_run"
         return summary

@@ -61,13 +61,12 @@ class _Sent:
 class UserReclaim:
     """Reclaims the candidates of one user at a time; shared by the worker threads of a run."""
 
-    def __init__(self, client: Any, journal: Journal, records: UserRecords, *, dry_run: bool,
+    def __init__(self, client: Any, journal: Journal, records: UserRecords, *,
                  excluded_identifiers: Sequence[str], rules: Sequence[Any],
                  settle_pause: float = SETTLE_PAUSE_SECONDS) -> None:
         self.client = client
         self.journal = journal
         self.records = records
-        self.dry_run = dry_run
         self.settle_pause = settle_pause
         self.excluded_identifiers = excluded_identifiers
         self.rules = rules
@@ -86,8 +85,7 @@ class UserReclaim:
         return list(results.values())
 
     def _user(self, cands: Sequence[Candidate], results: dict[int, Result]) -> None:
-        if not self.dry_run:
-            self._resume(cands, results)
+        self._resume(cands, results)
         todo = [c for c in cands if c.candidate_id not in results]
         if not todo:
             return
@@ -98,15 +96,8 @@ class UserReclaim:
             if verdict is not None:
                 self._finish(c, verdict.state, verdict.reason, results)
         go = check.go(todo)
-        steps = plan_user(go)
-        if self.dry_run:
-            for c in go:
-                actions = [a for owner, a in steps if owner is c]
-                self.journal.planned(c, actions)
-                results[c.candidate_id] = Result(c, CLOSED_COMPLETE, "would send " + "; then ".join(a.call for a in actions),
-                                                 actions)
-        elif go:
-            self._act(go, steps, results)
+        if go:
+            self._act(go, plan_user(go), results)
 
     def _act(self, go: list[Candidate], steps: list[tuple[Candidate, Action]], results: dict[int, Result]) -> None:
         seat = next((c for c in go if c.is_seat), None)
@@ -305,7 +296,7 @@ class UserReclaim:
                 actions: list[Action] | None = None, confirmation: str | None = None) -> None:
         if c.candidate_id in results:
             return
-        if write and not self.dry_run:
+        if write:
             self.journal.close(c, state, reason)
         results[c.candidate_id] = Result(c, state, reason, actions or [], confirmation)
 

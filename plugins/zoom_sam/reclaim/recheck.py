@@ -20,6 +20,10 @@ A failed check closes the candidate as ``closed_canceled`` (it was used) or ``cl
 (gone, changed, upcoming event, add-on kept, invitation not opted in) with the reason. The reads
 stop as soon as every candidate of the user is decided, and are shared between a user's seat and
 add-ons.
+
+A dry run writes nothing, so nothing it read from Zoom would be fresh at a write: it applies the
+rules the warehouse can decide (:func:`check_downloaded`) to the state the run's download read,
+and leaves the reads to the real run, which makes them right before its writes.
 """
 from __future__ import annotations
 
@@ -51,6 +55,13 @@ class UserCheck:
         """The candidates that passed every check."""
         return [c for c in cands if c.candidate_id not in self.verdicts]
 
+    def stop(self, which: Iterable[Candidate], state: str, reason: str) -> None:
+        for c in which:
+            self.verdicts.setdefault(c.candidate_id, Verdict(state, reason))
+
+    def left(self, cands: Iterable[Candidate], pred=lambda c: True) -> list[Candidate]:
+        return [c for c in self.go(cands) if pred(c)]
+
 
 def check_user(
     client: Any,
@@ -62,82 +73,104 @@ def check_user(
 ) -> UserCheck:
     """Re-check one user's candidates (all of the same user) against Zoom."""
     out = UserCheck()
-
-    def stop(which: Iterable[Candidate], state: str, reason: str) -> None:
-        for c in which:
-            out.verdicts.setdefault(c.candidate_id, Verdict(state, reason))
-
-    def left(pred=lambda c: True) -> list[Candidate]:
-        return [c for c in out.go(cands) if pred(c)]
-
-    if record is None:
-        stop(cands, CLOSED_SKIPPED, "gone: no longer listed as an active user or pending invitation "
-                                    "(deleted, deactivated, or the invitation was accepted)")
+    if not _user_as_planned(out, cands, record):
         return out
     status = record.get("status")
-    for c in cands:
-        wanted = "pending" if c.is_pending else "active"
-        if status != wanted:
-            what = "the invitation was accepted or replaced" if c.is_pending else "it holds nothing to reclaim"
-            stop([c], CLOSED_SKIPPED, f"changed: the user was {wanted} at reconcile and is {status} now ({what})")
-    if not left():
-        return out
-
     settings = None
     if status == "active":
         try:
             settings = client.get_user_settings(cands[0].user_id)
         except ZoomNotFound:
-            stop(cands, CLOSED_SKIPPED, "gone: Zoom answers 1001 (user does not exist)")
+            out.stop(cands, CLOSED_SKIPPED, "gone: Zoom answers 1001 (user does not exist)")
             return out
-    out.held = held_subscriptions(record, settings)
-    held_ids = {h.identifier for h in out.held}
-    for c in cands:
-        if c.identifier not in held_ids:
-            now_held = ", ".join(sorted(held_ids)) or "nothing paid"
-            stop([c], CLOSED_SKIPPED, f"changed: no longer holds {c.identifier} (holds {now_held})")
-        elif not c.is_seat and c.addon is None:
-            stop([c], CLOSED_SKIPPED, f"not reclaimable: zoom-sam has no removal for {c.identifier}")
-
-    for c in left(lambda c: c.is_seat and c.is_pending):
-        if not threshold_for(c.software_model, rules).disassociate_pending_invitations:
-            stop([c], CLOSED_SKIPPED, "pending invitation: its rule does not set disassociate_pending_invitations")
+    _holdings_as_planned(out, cands, held_subscriptions(record, settings), rules)
     if status == "pending":  # an invitation cannot host: nothing more to check
         return out
 
     uid = cands[0].user_id
     as_of = cands[0].evaluated_as_of
     since, _ = query_dates(as_of)
-    uses_meetings = left(lambda c: c.is_seat or c.addon == "large_meeting")
+    uses_meetings = out.left(cands, lambda c: c.is_seat or c.addon == "large_meeting")
     if uses_meetings:
         hosted = _first(m for m in client.list_meetings(uid, type="previous_meetings", from_=since)
                         if running_after(m, as_of))
         if hosted:
-            stop(uses_meetings, CLOSED_CANCELED, f"activity: hosted meeting {_describe(hosted)}, running after "
-                                                 f"the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
+            out.stop(uses_meetings, CLOSED_CANCELED, f"activity: hosted meeting {_describe(hosted)}, running after "
+                                                     f"the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
         else:
             upcoming = _first(client.list_meetings(uid, type="upcoming"))
             if upcoming:
-                stop(uses_meetings, CLOSED_SKIPPED, f"upcoming meeting {_describe(upcoming)}")
+                out.stop(uses_meetings, CLOSED_SKIPPED, f"upcoming meeting {_describe(upcoming)}")
 
-    uses_webinars = left(lambda c: c.is_seat or c.addon == "webinar")
+    uses_webinars = out.left(cands, lambda c: c.is_seat or c.addon == "webinar")
     if uses_webinars and (settings or {}).get("feature", {}).get("webinar"):
         since_as_of = [w for w in client.list_webinars(uid) if running_after(w, as_of)]
         if since_as_of:
             upcoming = {w.get("uuid") for w in client.list_webinars(uid, type="upcoming")}
             hosted = [w for w in since_as_of if w.get("uuid") not in upcoming]
             if hosted:
-                stop(uses_webinars, CLOSED_CANCELED, f"activity: hosted webinar {_describe(hosted[0])}, running "
-                                                     f"after the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
+                out.stop(uses_webinars, CLOSED_CANCELED, f"activity: hosted webinar {_describe(hosted[0])}, running "
+                                                         f"after the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
             else:
-                stop(uses_webinars, CLOSED_SKIPPED, f"upcoming webinar {_describe(since_as_of[0])}")
+                out.stop(uses_webinars, CLOSED_SKIPPED, f"upcoming webinar {_describe(since_as_of[0])}")
 
-    _keep_seat_for_its_addons(out, cands, excluded_identifiers, stop)
+    _keep_seat_for_its_addons(out, cands, excluded_identifiers)
     return out
 
 
-def _keep_seat_for_its_addons(out: UserCheck, cands: Sequence[Candidate], excluded_identifiers: Sequence[str],
-                              stop) -> None:
+def check_downloaded(
+    cands: Sequence[Candidate],
+    record: dict[str, Any] | None,
+    held: Sequence[Held],
+    *,
+    excluded_identifiers: Sequence[str],
+    rules: Sequence[Any],
+) -> UserCheck:
+    """The rules of :func:`check_user` that the warehouse can decide, on the state this run's
+    download read (``record``: the user's status; ``held``: its active subscriptions), with no
+    call to Zoom: what a dry run reports. Left to the live re-check of a real run, right before
+    its writes: hosting since the as-of, upcoming meetings and webinars, changes since the download.
+    """
+    out = UserCheck()
+    if _user_as_planned(out, cands, record):
+        _holdings_as_planned(out, cands, held, rules)
+        _keep_seat_for_its_addons(out, cands, excluded_identifiers)
+    return out
+
+
+def _user_as_planned(out: UserCheck, cands: Sequence[Candidate], record: dict[str, Any] | None) -> bool:
+    """Still in the state each candidate was made for; False when none is left to check."""
+    if record is None:
+        out.stop(cands, CLOSED_SKIPPED, "gone: no longer listed as an active user or pending invitation "
+                                        "(deleted, deactivated, or the invitation was accepted)")
+        return False
+    status = record.get("status")
+    for c in cands:
+        wanted = "pending" if c.is_pending else "active"
+        if status != wanted:
+            what = "the invitation was accepted or replaced" if c.is_pending else "it holds nothing to reclaim"
+            out.stop([c], CLOSED_SKIPPED, f"changed: the user was {wanted} at reconcile and is {status} now ({what})")
+    return bool(out.left(cands))
+
+
+def _holdings_as_planned(out: UserCheck, cands: Sequence[Candidate], held: Sequence[Held],
+                         rules: Sequence[Any]) -> None:
+    """Still held, removable, and (a pending invitation) its rule opts in to removing it."""
+    out.held = list(held)
+    held_ids = {h.identifier for h in out.held}
+    for c in cands:
+        if c.identifier not in held_ids:
+            now_held = ", ".join(sorted(held_ids)) or "nothing paid"
+            out.stop([c], CLOSED_SKIPPED, f"changed: no longer holds {c.identifier} (holds {now_held})")
+        elif not c.is_seat and c.addon is None:
+            out.stop([c], CLOSED_SKIPPED, f"not reclaimable: zoom-sam has no removal for {c.identifier}")
+
+    for c in out.left(cands, lambda c: c.is_seat and c.is_pending):
+        if not threshold_for(c.software_model, rules).disassociate_pending_invitations:
+            out.stop([c], CLOSED_SKIPPED, "pending invitation: its rule does not set disassociate_pending_invitations")
+
+
+def _keep_seat_for_its_addons(out: UserCheck, cands: Sequence[Candidate], excluded_identifiers: Sequence[str]) -> None:
     """Stop the seat when an add-on that needs it is held and not reclaimed with it in this run."""
     going = {c.identifier for c in out.go(cands)}
     seat = next((c for c in cands if c.is_seat and c.identifier in going), None)
@@ -148,8 +181,8 @@ def _keep_seat_for_its_addons(out: UserCheck, cands: Sequence[Candidate], exclud
     if kept:
         why = ", ".join(f"{i} (excluded by {rule})" if (rule := identifier_exclusion(i, excluded_identifiers))
                         else i for i in kept)
-        stop([seat], CLOSED_SKIPPED, f"add-on kept: the seat carries {why}, which is not being reclaimed in this "
-                                     "run; downgrading the seat would remove it too")
+        out.stop([seat], CLOSED_SKIPPED, f"add-on kept: the seat carries {why}, which is not being reclaimed in "
+                                         "this run; downgrading the seat would remove it too")
 
 
 def _first(items: Iterator[dict[str, Any]]) -> dict[str, Any] | None:

@@ -7,15 +7,18 @@ Order of events, and why:
    in approval mode, the approval (``approval``);
 3. only now a Zoom client: a run with nothing to do makes no call at all, which is also what
    makes re-running a completed reclaim free;
-4. per user, concurrently under the client's limiters: resume an interrupted attempt, re-check,
+4. per user, concurrently under the client's limiters, starting as soon as the user listing (the
+   records, with the default scopes) shows the user: resume an interrupted attempt, re-check,
    write, confirm (``execute``);
 5. the seat writes confirmed by one fresh user listing when ``GET /users/{id}`` is not granted;
 6. the as-of reconciled again when anything was reclaimed: the reclaimed subscriptions ended with
    their confirmation, so the position (realised and potential savings, assigned seats) agrees
    with Zoom the same day, and equals what a re-run of the date will write.
 
-A dry run does 1-4 with reads only: it reports what a real run would send and writes nothing to
-Zoom (its ``planned`` rows in ``reclaim_action`` are the audit trail of the report).
+A dry run does 1 and 2, then plans from what this run's download read (``dry_run``) and makes no
+Zoom call at all: the live re-check reads exist to make a write safe, and a dry run writes
+nothing. It reports what a real run would attempt before its live re-checks (its ``planned``
+rows in ``reclaim_action`` are the audit trail of the report); those may still stop some writes.
 """
 from __future__ import annotations
 
@@ -31,6 +34,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from zoom_sam.reclaim import guards, report
+from zoom_sam.reclaim.budget import minimal_calls
+from zoom_sam.reclaim.downloaded import Downloaded, load_downloaded
+from zoom_sam.reclaim.dry_run import plan_dry_run
 from zoom_sam.reclaim.execute import SETTLE_PAUSE_SECONDS, UserReclaim
 from zoom_sam.reclaim.journal import Journal
 from zoom_sam.reclaim.model import (
@@ -76,6 +82,7 @@ class Outcome:
     excluded: list[tuple[Candidate, str]] = field(default_factory=list)
     guard: guards.GuardVerdict | None = None
     api: dict[str, Any] = field(default_factory=dict)
+    minimal: dict[str, int] = field(default_factory=dict)   # the calls acting needs (``budget``)
 
     @property
     def dry_run(self) -> bool:
@@ -113,7 +120,9 @@ class Outcome:
         verb = "would reclaim" if self.dry_run else "reclaimed"
         parts = [f"Reclaim of {self.profile_alias} as of {self.as_of:%Y-%m-%d %H:%M}Z, mode {self.mode}: "
                  f"{verb} {len(self.reclaimed)} of {len(self.results)} candidate(s)"
-                 + (" -- DRY RUN, nothing was sent to Zoom" if self.dry_run else "")]
+                 + (" -- DRY RUN, nothing was sent to Zoom. Planned from this run's download without reading Zoom: "
+                    "a real run re-checks each user live first (hosting since the as-of, upcoming meetings and "
+                    "webinars, the licence as it is then), which may stop some of these" if self.dry_run else "")]
         if self.reclaimed:
             parts.append(report.model_table(self.reclaimed))
         if self.results:
@@ -139,7 +148,7 @@ def reclaim(
 ) -> Outcome:
     """Reclaim the profile's open candidates of the reconcile for ``as_of`` in its reclaim mode.
 
-    ``client_factory`` builds the Zoom client, only when there is something to check.
+    ``client_factory`` builds the Zoom client, only when a real run has something to check.
     ``mode`` overrides the profile's (``model.run_mode``: a backfill plans as a dry run).
     ``approved`` must be True in approval mode (a person chose Approve). Raises
     :class:`~zoom_sam.reclaim.guards.GuardExceeded`, :class:`ReclaimNotApproved` (nothing done)
@@ -167,9 +176,13 @@ def reclaim(
         for cand, rule in selection.excluded:
             journal.close(cand, CLOSED_SKIPPED, f"excluded at reclaim time by {rule}")
     if selection.eligible:
-        with client_factory() as client:
-            _reclaim_users(client, journal, profile, selection.eligible, outcome, settle_pause)
-            outcome.api = client.stats()
+        downloaded = load_downloaded(engine, alias, as_of)
+        if outcome.dry_run:
+            outcome.results = plan_dry_run(journal, profile, selection.eligible, downloaded)
+        else:
+            with client_factory() as client:
+                _reclaim_users(client, journal, profile, selection.eligible, downloaded, outcome, settle_pause)
+                outcome.api = client.stats()
     if not outcome.dry_run and outcome.reclaimed:
         # The reclaimed subscriptions ended: the as-of's verdicts and position are recomputed from
         # the warehouse as it is now, exactly what a re-run of this date's reconcile will find.
@@ -184,27 +197,30 @@ def reclaim(
 
 
 def _reclaim_users(client: Any, journal: Journal, profile: Any, eligible: tuple[Candidate, ...],
-                   outcome: Outcome, settle_pause: float) -> None:
-    if not outcome.dry_run:
-        missing = missing_by_process(client.granted_scopes)
-        if RECLAIM in missing:
-            raise PermissionError(
-                f"reclaim of {profile.alias} cannot write to Zoom: {describe_missing({RECLAIM: missing[RECLAIM]})}; "
-                "add them to the Zoom app (nothing was changed)")
+                   downloaded: Downloaded, outcome: Outcome, settle_pause: float) -> None:
+    missing = missing_by_process(client.granted_scopes)
+    if RECLAIM in missing:
+        raise PermissionError(
+            f"reclaim of {profile.alias} cannot write to Zoom: {describe_missing({RECLAIM: missing[RECLAIM]})}; "
+            "add them to the Zoom app (nothing was changed)")
     records = UserRecords(client)
+    outcome.minimal = minimal_calls(eligible, downloaded, per_user=records.per_user, rules=profile.rules,
+                                    page_size=client.config.page_size)
     statuses = ["active"] + (["pending"] if any(c.is_pending for c in eligible) else [])
-    records.prefetch({c.user_id for c in eligible}, statuses)
-    worker = UserReclaim(client, journal, records, dry_run=outcome.dry_run, settle_pause=settle_pause,
+    worker = UserReclaim(client, journal, records, settle_pause=settle_pause,
                          excluded_identifiers=profile.exclusions.identifiers, rules=profile.rules)
     units = [list(group) for _, group in groupby(eligible, key=lambda c: c.user_id)]
+    by_user = {unit[0].user_id: unit for unit in units}
+    # The first round starts on each user as soon as the listing shows its record (or ends without
+    # it), so the listing's sequential pages overlap the re-checks instead of preceding them.
+    todo: Any = (by_user[key] for key in records.stream(by_user, statuses))
+    users = len(units)
     results: dict[int, Result] = {}
     for round_ in range(1, SETTLE_ROUNDS + 1):
-        for done, (_, unit_results) in enumerate(client.map_concurrent(worker, units), start=1):
+        for done, (_, unit_results) in enumerate(client.map_concurrent(worker, todo), start=1):
             results.update((r.candidate.candidate_id, r) for r in unit_results)
             if done % 100 == 0:
-                log.info("reclaim: %d of %d users done", done, len(units))
-        if outcome.dry_run:
-            break
+                log.info("reclaim: %d of %d users done", done, users)
         awaiting = [r for r in results.values() if r.awaiting]
         results.update((r.candidate.candidate_id, r) for r in worker.confirm_after_run(awaiting))
         # Still open: a write Zoom's state shows was not applied after its answer was lost, or a
@@ -216,6 +232,7 @@ def _reclaim_users(client: Any, journal: Journal, profile: Any, eligible: tuple[
         log.info("reclaim: %d user(s) left open after round %d (lost answers or failed reads); settling them "
                  "again after %.0f s", len(again), round_, settle_pause)
         time.sleep(settle_pause)
-        units = [unit for unit in units if unit[0].user_id in again]
+        todo = [unit for unit in units if unit[0].user_id in again]
+        users = len(todo)
         records.prefetch(again, statuses)
     outcome.results = list(results.values())

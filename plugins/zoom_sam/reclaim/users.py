@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from zoom_sam.zoom.errors import ZoomNotFound
@@ -35,11 +35,27 @@ class UserRecords:
 
     def prefetch(self, keys: Iterable[str], statuses: Iterable[str]) -> None:
         """Take the listing snapshot of ``keys`` (no-op when records are read per user)."""
+        for _ in self.stream(keys, statuses):
+            pass
+
+    def stream(self, keys: Iterable[str], statuses: Iterable[str]) -> Iterator[str]:
+        """Take the listing snapshot of ``keys``, yielding each key as soon as :meth:`get` knows its
+        record (the listing reached it) or its absence (the listing ended without it): the caller
+        starts on a user while the listing's pages, sequential by nature, go on. Per user: every
+        key at once."""
+        keys = set(keys)
         if self.per_user:
+            yield from keys
             return
-        snapshot = self._list(set(keys), statuses)
         with self._lock:
-            self._snapshot = snapshot
+            self._snapshot = {}
+        for key, user in self._listing(keys, statuses):
+            with self._lock:
+                self._snapshot[key] = user
+            yield key
+        with self._lock:
+            missing = keys - self._snapshot.keys()
+        yield from missing
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The user's record as of the snapshot (or now, per user); None when not in the account."""
@@ -64,13 +80,17 @@ class UserRecords:
             return None
 
     def _list(self, keys: set[str], statuses: Iterable[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
+        return dict(self._listing(keys, statuses))
+
+    def _listing(self, keys: set[str], statuses: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(key, record) of each of ``keys`` the listing shows, until all are found."""
+        found = 0
         for status in statuses:
             for user in self.client.list_users(status):
                 key = user.get("id") or str(user.get("email", "")).lower()
                 if key in keys:
-                    found[key] = user
-                    if len(found) == len(keys):
-                        return found
-        log.info("user listing: %d of %d candidate users found", len(found), len(keys))
-        return found
+                    found += 1
+                    yield key, user
+                    if found == len(keys):
+                        return
+        log.info("user listing: %d of %d candidate users found", found, len(keys))

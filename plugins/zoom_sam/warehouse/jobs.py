@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from zoom_sam.warehouse.schema import job_result
 from zoom_sam.warehouse.upsert import upsert
+from zoom_sam.zoom.budget import api_budget
 
 MESSAGE_LIMIT = 4000
 
@@ -29,11 +30,14 @@ class Job:
     """What the task body fills in; written to ``job_result`` when the block exits.
 
     ``status`` may be set by the body to a more specific outcome than ``success`` (for example
-    ``insufficient_history``); an exception always records ``failed``.
+    ``insufficient_history``); an exception always records ``failed``. ``minimal`` is the fewest
+    Zoom calls per rate-limit category the task's work needed; the row's
+    ``counts.api_budget`` sets the calls of ``api`` against it (``zoom_sam.zoom.budget``).
     """
 
     counts: dict[str, Any] = field(default_factory=dict)
     api: dict[str, Any] = field(default_factory=dict)
+    minimal: dict[str, int] = field(default_factory=dict)
     status: str = "success"
     message: str | None = None
 
@@ -66,7 +70,8 @@ def record_job(
         _write(engine, {**key, "as_of": as_of, "status": job.status, "try_number": try_number,
                         "started_at": started, "finished_at": datetime.now(timezone.utc),
                         "duration_s": round(time.monotonic() - clock, 3),
-                        "counts": job.counts, "api": job.api, "message": job.message})
+                        "counts": {**job.counts, "api_budget": api_budget(job.api, job.minimal)},
+                        "api": job.api, "message": job.message})
 
 
 def secret_free_message(exc: BaseException) -> str:

@@ -16,7 +16,9 @@ IMMEDIATE`` write lock), so profiles starting together on one warehouse migrate 
 
 Version history: 1, the table contract; 2, download staging tables, reconcile working tables,
 ``reclaim_action.attempts`` / ``confirmation``; 3, when a subscription is held since, per-run
-staging, the token store and the run locks (all additive, so no step).
+staging, the token store, the run locks and the activity shards' leases (additive), and
+``upcoming_event`` dropped: nothing read it, and reclaim reads upcoming meetings from Zoom when
+it is about to write.
 
 A warehouse written by a newer zoom-sam than this one is refused with
 :class:`SchemaTooNewError` instead of being written with a layout the code does not know.
@@ -39,8 +41,13 @@ COMPONENT = "warehouse"
 # Any fixed 64-bit number; it names the lock "zoom-sam migrates this database".
 PG_ADVISORY_LOCK_KEY = 0x7A6F6F6D73616D
 
+
+def _drop_upcoming_event(conn: Connection) -> None:
+    conn.execute(sa.text("DROP TABLE IF EXISTS upcoming_event"))
+
+
 # target version -> step bringing the schema from (target - 1) to target, beyond create_all.
-STEPS: dict[int, Callable[[Connection], None]] = {}
+STEPS: dict[int, Callable[[Connection], None]] = {3: _drop_upcoming_event}
 
 
 class SchemaTooNewError(RuntimeError):

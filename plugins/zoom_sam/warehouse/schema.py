@@ -185,17 +185,15 @@ activity_event = sa.Table(
     sa.Index("ix_activity_event_user", "profile_alias", "user_id", "event_type", "occurred_at"),
 )
 
-upcoming_event = sa.Table(
-    "upcoming_event",
+# One row per activity shard sending now: the shards of a sweep divide the account's rate limit
+# by the live rows (zoom_sam.activity.shared_rate). Deleted when the shard ends.
+sweep_lease = sa.Table(
+    "sweep_lease",
     metadata,
     _alias(),
-    sa.Column("event_type", sa.String(32), primary_key=True),
-    sa.Column("event_id", sa.String(128), primary_key=True),
-    sa.Column("user_id", sa.String(128), nullable=False),
-    sa.Column("meeting_id", sa.String(64)),
-    sa.Column("start_time", UtcDateTime, nullable=False),
-    sa.Column("pulled_at", UtcDateTime, nullable=False),
-    sa.Index("ix_upcoming_event_user", "profile_alias", "user_id"),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("shard", sa.Integer, primary_key=True),
+    sa.Column("heartbeat_at", UtcDateTime, nullable=False),
 )
 
 activity_coverage = sa.Table(

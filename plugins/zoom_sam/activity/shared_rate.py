@@ -1,0 +1,121 @@
+"""The shards of one sweep share the account's rate limit: each sends at the limit divided by the
+shards sending now.
+
+Zoom's limits are per account, and the shards run in separate processes (on any worker) whose
+limiters cannot see each other. A fixed ``1/n`` share wastes the limit whenever fewer than ``n``
+shards are sending: one that finished early (hash shards are never exactly equal, so each ends at
+its own time), one that has not started yet, or all but one when a pool or an executor runs them
+one after another (the sweep would then take ``n`` times longer). Instead each shard holds a
+lease row in the warehouse (``sweep_lease``), renewed every :data:`RENEW_S`, and sets its
+limiters to the account's limits divided by the live leases of its sweep:
+
+* joining, a shard writes its lease and counts the live ones in one serialised transaction. The
+  first shard of a sweep finds only its own and starts at once; a later one waits
+  :data:`JOIN_WAIT_S` before its first call: by then every shard already sending has seen it
+  and slowed down, including the calls it had already scheduled, so together they never exceed
+  the limit;
+* leaving, the lease is deleted and the others take up its share at their next renewal: no
+  shard's share lies idle while another still has holders left, and the last one runs at the
+  full limit;
+* a shard killed outright stops renewing; its lease counts for :data:`STALE_S`, then the others
+  take its share. When its own renewals fail, a shard falls back to the fixed ``1/n`` share,
+  which is safe whatever the others do.
+
+Leases are judged by the workers' clocks, which must agree within a second or two (NTP).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from zoom_sam.warehouse.schema import sweep_lease
+from zoom_sam.warehouse.sql import run_sql
+from zoom_sam.warehouse.upsert import upsert
+
+log = logging.getLogger(__name__)
+
+RENEW_S = 0.5
+# One renewal of every other shard, plus the slots its limiter had already handed out at the old
+# rate (at most ``max_in_flight`` calls, under half a second at Zoom's limits), plus a margin.
+JOIN_WAIT_S = 1.5
+STALE_S = 5.0
+FORGOTTEN_AFTER = timedelta(hours=1)  # leases of killed shards of earlier runs are purged
+
+
+class SharedRate:
+    """``with SharedRate(engine, limiters, limits, ...):`` runs the enclosed sweep at its live share.
+
+    ``limiters`` and ``limits`` map each rate-limit category to the client's limiter and the
+    account's requests per second.
+    """
+
+    def __init__(self, engine: Engine, limiters: Mapping[str, Any], limits: Mapping[str, float], *,
+                 alias: str, run_id: str, shard: int, shards: int) -> None:
+        self.engine = engine
+        self.limiters = limiters
+        self.limits = dict(limits)
+        self.key = {"profile_alias": alias, "run_id": run_id, "shard": shard}
+        self.shards = shards
+        self.live: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew_until_stopped, name=f"sweep-lease-{shard}", daemon=True)
+
+    def __enter__(self) -> SharedRate:
+        self._apply(self.shards)  # the safe share until the leases say otherwise
+        with self.engine.begin() as conn:
+            run_sql(conn, "activity/purge_leases", {"alias": self.key["profile_alias"],
+                                                    "before": _now() - FORGOTTEN_AFTER})
+        if self._renew() > 1:
+            self._stop.wait(JOIN_WAIT_S)
+            self._renew()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        t = sweep_lease
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(*(t.c[k] == v for k, v in self.key.items())))
+        self._apply(1)  # the client's limiters are the process's: leave them at the account's limits
+
+    def _renew_until_stopped(self) -> None:
+        while not self._stop.wait(RENEW_S):
+            try:
+                self._renew()
+            except Exception as exc:  # noqa: BLE001 - a warehouse hiccup must not stop the sweep
+                log.warning("sweep lease not renewed (%s: %s): falling back to 1/%d of the limits",
+                            type(exc).__name__, exc, self.shards)
+                self._apply(self.shards)
+
+    def _renew(self) -> int:
+        """Renew this shard's lease and take its share of the live ones; returns how many live."""
+        now = _now()
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                run_sql(conn, "activity/lock_leases", {"alias": self.key["profile_alias"]})
+            upsert(conn, sweep_lease, [{**self.key, "heartbeat_at": now}])
+            live = run_sql(conn, "activity/live_leases", {"alias": self.key["profile_alias"],
+                                                          "run_id": self.key["run_id"],
+                                                          "since": now - timedelta(seconds=STALE_S)}).scalar_one()
+        self._apply(max(1, live))
+        return live
+
+    def _apply(self, live: int) -> None:
+        """Re-rate the limiters when the count changed (re-rating restarts a limiter's 1-second log)."""
+        if live == self.live:
+            return
+        log.info("shard %d: %d of %d shards sending; this one sends at 1/%d of the account's limits",
+                 self.key["shard"] + 1, live, self.shards, live)
+        self.live = live
+        for category, limiter in self.limiters.items():
+            limiter.set_rate(self.limits[category] / live)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,65 @@
+"""The calls a real reclaim needs: the re-check, the writes and the confirmations of the users it acts on.
+
+Per user acted on, with the seven default scopes (``GET /users/{id}`` adds one Light read before
+and one after instead of the listing):
+
+* the record (status, ``type``): one user listing before the writes and one after them for the
+  whole run, ``users / 300`` Medium pages each (pending users listed too when an invitation is
+  among the candidates);
+* an active user: its settings (Medium); previous and upcoming meetings (2 Medium) when the seat
+  or the large-meeting add-on goes; the webinar listing (Medium) when the seat or the webinar
+  add-on goes and the user holds the add-on;
+* the writes: ``PATCH settings`` per add-on (Medium), ``PATCH type 1`` or the ``DELETE`` of an
+  invitation (Light), then one settings read confirming the add-ons are gone (Medium).
+
+That is the cost when every re-check passes. A re-check that stops early (hosting since the
+as-of, an upcoming meeting, a change) reads less and writes nothing, so a real run's calls may
+stay under it; the one read beyond it (upcoming webinars, made only when a webinar ran after the
+as-of) always ends in no write. A dry run needs none of it: it makes no call.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any
+
+from zoom_sam.licensing import threshold_for
+from zoom_sam.reclaim.downloaded import Downloaded
+from zoom_sam.reclaim.model import Candidate
+from zoom_sam.zoom.budget import pages
+
+
+def minimal_calls(eligible: Sequence[Candidate], downloaded: Downloaded, *, per_user: bool,
+                  rules: Sequence[Any], page_size: int) -> dict[str, int]:
+    """Calls per rate-limit category of acting on every user of ``eligible`` (see the module docstring)."""
+    calls: Counter = Counter()
+    seat_writes = pending = False
+    for user_id, group in groupby(eligible, key=lambda c: c.user_id):
+        cands = list(group)
+        if per_user:
+            calls["Light"] += 1
+        if cands[0].is_pending:
+            pending = True
+            opted_in = [c for c in cands if c.is_seat
+                        and threshold_for(c.software_model, rules).disassociate_pending_invitations]
+            calls["Light"] += len(opted_in) * (1 + per_user)
+            seat_writes |= bool(opted_in)
+            continue
+        addons = [c for c in cands if c.addon is not None]
+        seat = any(c.is_seat for c in cands)
+        calls["Medium"] += 1
+        if seat or any(c.addon == "large_meeting" for c in addons):
+            calls["Medium"] += 2
+        if (seat or any(c.addon == "webinar" for c in addons)) and downloaded.holds(user_id, "webinar"):
+            calls["Medium"] += 1
+        calls["Medium"] += len(addons) + (1 if addons else 0)
+        if seat:
+            calls["Light"] += 1 + per_user
+            seat_writes = True
+    if not per_user and eligible:
+        listing = pages(downloaded.users_by_status.get("active", 0), page_size)
+        if pending:
+            listing += pages(downloaded.users_by_status.get("pending", 0), page_size)
+        calls["Medium"] += listing * (2 if seat_writes else 1)
+    return dict(calls)
