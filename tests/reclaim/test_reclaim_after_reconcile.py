@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tests.reclaim.world import ALIAS, AS_OF
 from tests.reconcile.account import Account
 from zoom_sam.reconcile import reconcile
-from zoom_sam.warehouse.schema import license_position, software_subscription
+from zoom_sam.warehouse.schema import license_position, reconcile_evaluation, software_subscription
 
 
 def _reconcile_then_reclaim(world):
@@ -58,3 +58,36 @@ def test_reclaim_acts_on_reconciles_candidates_sqlite(world):
 @pytest.mark.postgres
 def test_reclaim_acts_on_reconciles_candidates_postgresql(make_world, pg_url):
     _reconcile_then_reclaim(make_world(url=pg_url.replace("+psycopg2", "+psycopg")))
+
+
+def _webinar_hosted_the_day_its_addon_goes(world):
+    """The reclaim finds a webinar about to start and skips; an admin then removes the add-on, so
+    Zoom never lists that webinar again: the next day's reconcile must still count it as use."""
+    account = Account(world.engine, ALIAS)
+    account.covered(AS_OF - timedelta(days=90), AS_OF + timedelta(days=2))
+    host = world.licensed("host", addons=("webinar",))
+    world.candidate(host)
+    world.candidate(host, "webinar")
+    world.account.add_meeting(host["email"], AS_OF + timedelta(minutes=30), duration=60, webinar=True)
+
+    world.reclaim()
+    assert {state for state, _ in world.states().values()} == {"closed_skipped"} and world.writes() == []
+
+    world.sb.clock.advance(timedelta(hours=15).total_seconds())
+    world.account.set_feature(host["email"], "webinar", False)
+    account.end(host["key"], "zoom_webinar_500")
+    reconcile(world.engine, ALIAS, AS_OF + timedelta(days=1), mode="automatic", run_id="scheduled__2026-11-29")
+
+    with world.engine.connect() as conn:
+        verdict = conn.execute(sa.select(reconcile_evaluation.c.status, reconcile_evaluation.c.last_activity_at)
+                               .where(reconcile_evaluation.c.user_id == host["key"])).one()
+    assert verdict == ("used", AS_OF + timedelta(minutes=30))
+
+
+def test_hosting_the_recheck_saw_counts_the_next_day_sqlite(world):
+    _webinar_hosted_the_day_its_addon_goes(world)
+
+
+@pytest.mark.postgres
+def test_hosting_the_recheck_saw_counts_the_next_day_postgresql(make_world, pg_url):
+    _webinar_hosted_the_day_its_addon_goes(make_world(url=pg_url.replace("+psycopg2", "+psycopg")))

@@ -41,7 +41,7 @@ def running_after(item: Mapping[str, Any], moment: datetime) -> bool:
     start = parse_time(item.get("start_time"))
     if start is None:
         return False
-    return start >= moment or start + timedelta(minutes=_minutes(item.get("duration")) or 0) > moment
+    return start >= moment or start + timedelta(minutes=minutes(item.get("duration")) or 0) > moment
 
 
 @dataclass
@@ -77,14 +77,14 @@ def sort_items(
             out.hosted.append({
                 "profile_alias": alias, "event_type": WEBINAR_HOSTED if webinar else MEETING_HOSTED,
                 "event_id": str(uuid), "user_id": user_id, "meeting_id": meeting_id, "occurred_at": start,
-                "duration_minutes": _minutes(item.get("duration")), "source": source, "pulled_at": pulled_at,
+                "duration_minutes": minutes(item.get("duration")), "source": source, "pulled_at": pulled_at,
             })
         else:
             out.outside += 1
     return out
 
 
-def _minutes(value: Any) -> int | None:
+def minutes(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

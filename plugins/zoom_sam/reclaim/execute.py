@@ -37,6 +37,7 @@ from zoom_sam.reclaim.model import (
 )
 from zoom_sam.reclaim.plan import action_named, final_action, plan_user
 from zoom_sam.reclaim.recheck import check_user
+from zoom_sam.reclaim.seen_use import record_seen_use
 from zoom_sam.reclaim.users import UserRecords
 from zoom_sam.zoom.errors import ZoomApiError, ZoomNotFound, ZoomUncertainOutcome
 
@@ -91,6 +92,7 @@ class UserReclaim:
             return
         check = check_user(self.client, todo, self.records.get(todo[0].user_id),
                            excluded_identifiers=self.excluded_identifiers, rules=self.rules)
+        record_seen_use(self.journal.engine, self.journal.profile_alias, todo[0].user_id, check.seen)
         for c in todo:
             verdict = check.verdicts.get(c.candidate_id)
             if verdict is not None:

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zoom_sam.activity.occurrences import running_after
+from zoom_sam.activity.occurrences import MEETING_HOSTED, WEBINAR_HOSTED, running_after
 from zoom_sam.activity.window import query_dates
 from zoom_sam.licensing import Held, held_subscriptions, identifier_exclusion, needs_seat, threshold_for
 from zoom_sam.reclaim.model import CLOSED_CANCELED, CLOSED_SKIPPED, Candidate
@@ -50,6 +50,9 @@ class UserCheck:
 
     verdicts: dict[int, Verdict] = field(default_factory=dict)  # candidate_id -> why it stops here
     held: list[Held] = field(default_factory=list)             # what the user holds now
+    # (event type, listing item) of the hosting or the scheduled event that stopped a candidate:
+    # recorded as activity (seen_use.py), because the pull may never list it (see there).
+    seen: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def go(self, cands: Iterable[Candidate]) -> list[Candidate]:
         """The candidates that passed every check."""
@@ -95,11 +98,13 @@ def check_user(
         hosted = _first(m for m in client.list_meetings(uid, type="previous_meetings", from_=since)
                         if running_after(m, as_of))
         if hosted:
+            out.seen.append((MEETING_HOSTED, hosted))
             out.stop(uses_meetings, CLOSED_CANCELED, f"activity: hosted meeting {_describe(hosted)}, running after "
                                                      f"the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
         else:
             upcoming = _first(client.list_meetings(uid, type="upcoming"))
             if upcoming:
+                out.seen.append((MEETING_HOSTED, upcoming))
                 out.stop(uses_meetings, CLOSED_SKIPPED, f"upcoming meeting {_describe(upcoming)}")
 
     uses_webinars = out.left(cands, lambda c: c.is_seat or c.addon == "webinar")
@@ -109,9 +114,11 @@ def check_user(
             upcoming = {w.get("uuid") for w in client.list_webinars(uid, type="upcoming")}
             hosted = [w for w in since_as_of if w.get("uuid") not in upcoming]
             if hosted:
+                out.seen.append((WEBINAR_HOSTED, hosted[0]))
                 out.stop(uses_webinars, CLOSED_CANCELED, f"activity: hosted webinar {_describe(hosted[0])}, running "
                                                          f"after the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
             else:
+                out.seen.append((WEBINAR_HOSTED, since_as_of[0]))
                 out.stop(uses_webinars, CLOSED_SKIPPED, f"upcoming webinar {_describe(since_as_of[0])}")
 
     _keep_seat_for_its_addons(out, cands, excluded_identifiers)
