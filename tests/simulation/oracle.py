@@ -1,7 +1,7 @@
 """Whether each write Zoom received was right, judged from the ledger alone (never zoom-sam's code).
 
 A subscription (a holding of the ledger) is *eligible* for removal by the run with as-of ``A`` at
-the moment of a write when all of these hold (DESIGN.md, "Licensing semantics"):
+the moment of a write when all of these hold (docs/reconcile.md and docs/reclaim.md):
 
 * it is held at that moment by the key the write names (a pending invitation by its email);
 * it is a modelled subscription (the seat, ``webinar:<C>``, ``large_meeting:<C>``) and its
@@ -29,7 +29,7 @@ Writes are right when:
   it);
 * ``DELETE /users/{email}?action=disassociate``: the user is still a pending invitation and its
   seat is eligible;
-* and the run respects the blast-radius guards: counting, as DESIGN.md does, users whose licensing
+* and the run respects the blast-radius guards: counting, as docs/reclaim.md does, users whose licensing
   changes (``max_per_run``) and every subscription removed per model over the model's assigned
   subscriptions at the download (``max_fraction``), add-ons removed with their seat included. A run
   whose eligible plan at the download already exceeds a guard must write nothing; a run whose
