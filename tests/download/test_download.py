@@ -2,7 +2,6 @@
 failure or a retry leaves behind."""
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -13,7 +12,7 @@ from zoom_sam.subscriptions import merge as merge_module
 from zoom_sam.subscriptions.download import download_subscriptions
 from zoom_sam.subscriptions.staging import StageWriter
 from zoom_sam.warehouse.jobs import Job
-from zoom_sam.zoom.errors import ZoomError, ZoomIncompleteListing
+from zoom_sam.zoom.errors import ZoomError
 
 DAY2 = ANCHOR + timedelta(days=1)
 STATE_TABLES = {  # table -> stable order; the tables a reader sees (staging and job_result apart)
@@ -219,62 +218,3 @@ def test_profiles_sharing_a_warehouse_never_touch_each_others_rows(sandbox, clie
     assert all(r["active"] for r in subs(warehouse, user_id=user, profile_alias="globex"))
     assert [r["kind"] for r in rows_of("globex")["exclusion_rule"]] == ["identifier"]
     assert [r["kind"] for r in rows_of("acme")["exclusion_rule"]] == ["user", "identifier"]
-
-
-def listing_in_order(client, monkeypatch, *, first: str, fail: str | None = None, also_inactive: dict | None = None):
-    """``client.list_users`` where the listing ``first`` ("active" or "others") ends before the
-    other starts (the download runs them at once), ``fail`` raises at its end after yielding its
-    users, and ``also_inactive`` is listed once more as inactive (its status changed mid-run)."""
-    listed = client.list_users
-    done = {"active": threading.Event(), "others": threading.Event()}
-
-    def in_order(status, **params):
-        side = "active" if status == "active" else "others"
-        if side != first:
-            assert done[first].wait(30)
-        try:
-            yield from listed(status, **params)
-            if status == "inactive" and also_inactive:
-                yield dict(also_inactive, status="inactive")
-            if status == fail:
-                raise ZoomIncompleteListing("GET", f"/users?status={status}", listed=(1, 1), reported=(2, 2))
-        except BaseException:
-            done[side].set()
-            raise
-        if status in ("active", "pending"):
-            done[side].set()
-
-    monkeypatch.setattr(client, "list_users", in_order)
-
-
-@pytest.mark.parametrize("failing", ["active", "inactive", "pending"])
-@pytest.mark.parametrize("first", ["active", "others"])
-def test_any_listing_failing_fails_before_anything_is_merged_whichever_ends_first(
-        sandbox, client, warehouse, profile, monkeypatch, first, failing):
-    run(client, warehouse, profile)
-    before = state(warehouse)
-    sandbox.account().set_user_type(next(u["id"] for u in sandbox.account().users("active") if u["type"] == 2), 1)
-    listing_in_order(client, monkeypatch, first=first, fail=failing)
-    with pytest.raises(ZoomIncompleteListing, match=rf"^GET /users\?status={failing}: incomplete listing"):
-        run(client, warehouse, profile, run_id="r2", as_of=DAY2)
-    assert state(warehouse) == before
-    assert staged(warehouse) == 0
-
-
-def test_a_user_listed_as_active_and_inactive_lands_as_inactive_whichever_listing_ends_first(
-        sandbox, client, warehouse, profile, monkeypatch):
-    holder = next(u for u in sandbox.account().users("active")
-                  if u["type"] == 2 and u["settings"]["feature"].get("webinar"))
-    landed = []
-    for n, first in enumerate(("active", "others")):
-        listing_in_order(client, monkeypatch, first=first, also_inactive=holder)
-        run(client, warehouse, profile, run_id=f"r{n}")
-        landed.append(state(warehouse))
-        monkeypatch.undo()
-        (user,) = [u for u in warehouse.rows("zoom_user", "user_id") if u["user_id"] == holder["id"]]
-        assert user["status"] == "inactive"
-        rows = subs(warehouse, user_id=holder["id"], active=True)
-        # inactive users hold nothing: the seat and the webinar stay as the active listing and settings saw them
-        assert len(rows) >= 2 and {r["user_status"] for r in rows} == {"active"}
-    assert landed[0] == landed[1]
-    assert staged(warehouse) == 0

@@ -72,7 +72,7 @@ def test_a_repeated_page_token_merges_nothing(sandbox, client, warehouse, profil
     before = len(sandbox.log)
     with pytest.raises(ZoomPagingLoop, match=r"^GET /users\?status=active: page loop"):
         run(client, warehouse, profile, run_id="r2", as_of=DAY2)
-    pages = [r for r in list(sandbox.log)[before:] if r.path == "/v2/users" and r.query["status"] == "active"]
+    pages = [r for r in list(sandbox.log)[before:] if r.path == "/v2/users"]
     assert len(pages) == 2  # page 1, then page 2 handing back its own token: not followed again
     assert state(warehouse) == merged_once
     assert staged(warehouse) == 0

@@ -4,13 +4,11 @@ The flow, with memory bounded by the batch size and the number of calls in fligh
 
 1. take the run's staging over for this try, clearing whatever an earlier, killed try of the run
    left (other runs of the profile may be staging at the same time; their rows stay);
-2. list active users page by page in a thread of its own, staging each one; active Licensed users
-   (the only ones that can hold paid add-ons) go through a bounded queue into
-   ``client.map_concurrent``, which reads their settings concurrently within the account's rate
-   limit while the listing goes on;
-3. beside them, in another thread, list inactive and pending users (no settings: they hold no
-   add-ons; a pending invitation with type 2 holds the seat); all three share one lock on the
-   staging writer, and the first failure of any of them stops the others;
+2. list active users page by page, staging each one; active Licensed users (the only ones that
+   can hold paid add-ons) are fed lazily into ``client.map_concurrent``, which reads their
+   settings concurrently within the account's rate limit while the listing goes on;
+3. list inactive and pending users (no settings: they hold no add-ons; a pending invitation
+   with type 2 holds the seat);
 4. under the profile's ``state`` lock (:mod:`zoom_sam.warehouse.locks`), merge the complete
    snapshot in one transaction (:mod:`.merge`).
 
@@ -24,15 +22,13 @@ does). The rows this try staged are discarded then, so nothing of it reaches a l
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from zoom_sam.licensing import can_hold_addons, user_key
+from zoom_sam.licensing import can_hold_addons
 from zoom_sam.profiles import Profile
 from zoom_sam.subscriptions.merge import MergeResult, merge_snapshot
 from zoom_sam.subscriptions.progress import Progress, summary_table
@@ -49,10 +45,6 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("active", "inactive", "pending")
 TASK_ID = "download_subscriptions"
-# Active add-on holders listed ahead of their settings reads: the next page is fetched while the
-# settings of the last one are read; bounds the memory the listing may run ahead with.
-HOLDERS_AHEAD = 1000
-_END = object()
 
 
 def download_subscriptions(
@@ -110,135 +102,36 @@ def download_subscriptions(
 
 def _stage_snapshot(client: Any, profile: Profile, stage: StageWriter, progress: Progress,
                     max_in_flight: int | None) -> None:
-    """Stream every user of every status into staging, with the settings of add-on holders.
+    """Stream every user of every status into staging, with the settings of add-on holders."""
 
-    Three things run at once: the active listing (a thread of its own, a bounded queue of holders
-    ahead of the settings reads), the inactive and pending listings (another thread), and the
-    settings reads (``client.map_concurrent``, consumed here). All calls share the account's
-    limiters, so the listings' pages fill gaps between settings reads instead of following them.
-    The first failure of any of them stops the others and is raised here once all have stopped.
-    """
-    shared = _SharedStage(stage, progress, profile)
-    holders: queue.Queue[Any] = queue.Queue(maxsize=HOLDERS_AHEAD)
-    stop = threading.Event()
-    failures: list[BaseException] = []
-
-    def guarded(work: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            try:
-                work()
-            except BaseException as exc:  # noqa: BLE001 - raised in the task's thread below
-                failures.append(exc)
-                stop.set()
-        return run
-
-    def put(item: Any) -> None:
-        while not stop.is_set():
-            try:
-                holders.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def list_active() -> None:
+    def addon_holders() -> Iterator[dict[str, Any]]:
         for user in client.list_users("active"):
-            if stop.is_set():
-                return
-            shared.active_user(user)
+            progress.listed("active")
+            stage.add_user(user_row(user))
             if can_hold_addons(user):
-                put(user)
+                yield user
             else:
-                shared.active_subscriptions(user, None)
-        put(_END)  # only once the listing passed its completeness checks
-
-    def list_others() -> None:
-        for status in STATUSES[1:]:
-            for user in client.list_users(status):
-                if stop.is_set():
-                    return
-                shared.other_user(status, user)
-
-    def queued_holders() -> Iterator[dict[str, Any]]:
-        while not stop.is_set():
-            try:
-                user = holders.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if user is _END:
-                return
-            yield user
+                stage.add_subscriptions(subscription_rows(profile, user, None))
 
     def read_settings(user: dict[str, Any]) -> dict[str, Any]:
         return client.get_user_settings(user["id"])
 
-    threads = [threading.Thread(target=guarded(work), name=f"zoom-sam-{name}", daemon=True)
-               for name, work in (("list-active", list_active), ("list-others", list_others))]
-    try:
-        for thread in threads:
-            thread.start()
-        for user, settings in client.map_concurrent(read_settings, queued_holders(), max_in_flight=max_in_flight):
-            if isinstance(settings, ZoomNotFound):
-                # Deleted after it was listed: it held the seat when listed; the next run sees it gone.
-                shared.settings(found=False)
-                settings = None
-            elif isinstance(settings, Exception):
-                raise settings
-            else:
-                shared.settings(found=True)
-            shared.active_subscriptions(user, settings)
-    except BaseException:
-        stop.set()  # the listings stop at their next user (stop is set only on a failure)
-        raise
-    finally:  # no listing writes to staging once this returns or raises (a failed try discards it next)
-        for thread in threads:
-            thread.join()
-    if failures:
-        raise failures[0]
+    for user, settings in client.map_concurrent(read_settings, addon_holders(), max_in_flight=max_in_flight):
+        if isinstance(settings, ZoomNotFound):
+            # Deleted after it was listed: it held the seat when listed; the next run sees it gone.
+            progress.settings(found=False)
+            settings = None
+        elif isinstance(settings, Exception):
+            raise settings
+        else:
+            progress.settings(found=True)
+        stage.add_subscriptions(subscription_rows(profile, user, settings))
+    for status in STATUSES[1:]:
+        for user in client.list_users(status):
+            progress.listed(status)
+            stage.add_user(user_row(user))
+            stage.add_subscriptions(subscription_rows(profile, user, None))
     stage.flush()
-
-
-class _SharedStage:
-    """The try's StageWriter and Progress, used by the listings' threads and the settings reads.
-
-    StageWriter is not thread-safe, so every use goes through one lock (its batches still check,
-    each, that this try owns the run). A user listed as active and also as inactive or pending
-    (its status changed while the listings ran) ends staged as the later listing saw it, in
-    whatever order the threads get there: its user row, and for each identifier the later
-    listing stages, that row.
-    """
-
-    def __init__(self, stage: StageWriter, progress: Progress, profile: Profile):
-        self.lock = threading.Lock()
-        self.stage = stage
-        self.progress = progress
-        self.profile = profile
-        self.later: dict[str, frozenset[str]] = {}  # user -> identifiers staged by the later listings
-
-    def active_user(self, user: dict[str, Any]) -> None:
-        row = user_row(user)
-        with self.lock:
-            self.progress.listed("active")
-            if row["user_id"] not in self.later:
-                self.stage.add_user(row)
-
-    def active_subscriptions(self, user: dict[str, Any], settings: dict[str, Any] | None) -> None:
-        rows = subscription_rows(self.profile, user, settings)
-        with self.lock:
-            later = self.later.get(user_key(user))
-            self.stage.add_subscriptions(rows if later is None else [r for r in rows if r["identifier"] not in later])
-
-    def other_user(self, status: str, user: dict[str, Any]) -> None:
-        row = user_row(user)
-        rows = subscription_rows(self.profile, user, None)
-        with self.lock:
-            self.progress.listed(status)
-            self.later[row["user_id"]] = self.later.get(row["user_id"], frozenset()) | {r["identifier"] for r in rows}
-            self.stage.add_user(row)
-            self.stage.add_subscriptions(rows)
-
-    def settings(self, found: bool) -> None:
-        with self.lock:
-            self.progress.settings(found=found)
 
 
 def _discard(stage: StageWriter, profile: Profile, as_of: datetime, exc: Exception) -> None:
