@@ -68,7 +68,7 @@ def test_an_exclusion_added_after_reconcile_protects_the_user(world):
 def test_only_this_runs_open_candidates_of_this_profile(world):
     from zoom_sam.warehouse.schema import removal_candidate
 
-    world.candidate(world.licensed(), as_of=AS_OF - timedelta(days=1))
+    stale = world.candidate(world.licensed(), as_of=AS_OF - timedelta(days=1))
     closed = world.candidate(world.licensed(), state="closed_canceled")
     foreign = world.candidate(world.licensed())
     with world.engine.begin() as conn:
@@ -80,6 +80,9 @@ def test_only_this_runs_open_candidates_of_this_profile(world):
 
     assert [r.candidate.candidate_id for r in outcome.results] == [mine]
     assert {a["candidate_id"] for a in world.actions()} == {mine} and len(world.writes()) == 1
+    # Reclaim left the older as-of's candidate alone; the reconcile of the as-of that follows a real
+    # reclaim judged it, from a warehouse that has no activity coverage here.
+    assert world.states()[stale] == ("closed_skipped", "insufficient_history")
     assert world.state(closed) == "closed_canceled" and world.state(foreign) == "ready"
 
 
