@@ -4,5 +4,6 @@ FROM apache/airflow:3.3.2-python3.11
 COPY --chown=airflow:root requirements.txt /opt/zoom-sam/requirements.txt
 RUN pip install --no-cache-dir -r /opt/zoom-sam/requirements.txt apache-airflow-providers-celery==3.26.0
 COPY --chown=airflow:root pyproject.toml /opt/zoom-sam/pyproject.toml
-COPY --chown=airflow:root plugins /opt/zoom-sam/plugins
+COPY --chown=airflow:root src /opt/zoom-sam/src
+# A regular (non-editable) install: the SQL and the default profiles travel as package data.
 RUN pip install --no-cache-dir --no-deps /opt/zoom-sam

@@ -8,7 +8,7 @@ venv:
 	@scripts/bootstrap.sh
 
 demo: venv
-	@$(ENV) && python -m zoom_sam.demo
+	@$(ENV) && python -m zoom_sam_demo
 
 test: venv
 	@$(ENV) && python -m pytest $(PYTEST_ARGS)
@@ -17,6 +17,4 @@ bench: venv
 	@$(ENV) && python -m bench $(BENCH_ARGS)
 
 pin:
-	@rm -rf .pin-venv && python3.11 -m venv .pin-venv && .pin-venv/bin/pip install -q -r requirements.in \
-	  && { echo '# Every package pinned: the full resolution of requirements.in on Python 3.11. Regenerate with `make pin`.'; \
-	       .pin-venv/bin/pip freeze; } > requirements.txt && rm -rf .pin-venv
+	@scripts/pin.sh

@@ -2,7 +2,7 @@
 
 Airflow reads its configuration when first imported, so the environment is fixed here, before any
 test module imports airflow: a throw-away AIRFLOW_HOME (never the user's ~/airflow), this
-repository's dags/ and plugins/, no examples.
+checkout's dags/ and code (src/, dev/, the root: ahead of whatever the virtualenv has installed), no examples.
 """
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 _HOME = tempfile.mkdtemp(prefix="zoom-sam-airflow-")
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
-os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__TEST_CONNECTION"] = "Enabled"
-os.environ.setdefault("ZOOM_SAM_PROFILES_DIR", str(ROOT / "include" / "profiles"))
-if str(ROOT / "plugins") not in sys.path:
-    sys.path.insert(0, str(ROOT / "plugins"))
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "dev", ROOT / "src"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+from project import pythonpath  # noqa: E402  (dev/ is on sys.path only from here)
+
+os.environ["PYTHONPATH"] = pythonpath()
 
 PG_ADMIN_URL = os.environ.get("ZOOM_SAM_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 

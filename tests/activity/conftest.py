@@ -14,7 +14,7 @@ from tests.activity.harness import ActivityAccount, client_for
 from tests.support.sandbox import ANCHOR, FAST_LIMITS
 from tests.support.warehouse import warehouse  # noqa: F401  (fixture)
 from tests.support.zoom_state import fresh_zoom_state  # noqa: F401  (autouse fixture)
-from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
+from zoom_sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
 from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
 

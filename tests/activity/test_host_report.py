@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.sandbox import ANCHOR
 from zoom_sam.activity.host_report import HostReportUnavailable
-from zoom_sam.sandbox import DEFAULT_SCOPES
+from zoom_sandbox import DEFAULT_SCOPES
 from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
 

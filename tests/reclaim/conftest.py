@@ -5,7 +5,7 @@ import pytest
 
 from tests.reclaim.world import AS_OF, World
 from tests.support.zoom_state import fresh_zoom_state  # noqa: F401  (autouse fixture)
-from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
+from zoom_sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
 from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
 

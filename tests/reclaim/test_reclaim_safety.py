@@ -247,7 +247,7 @@ def test_with_user_read_scope_the_user_record_confirms_the_downgrade(make_world)
 
 
 def test_missing_write_scopes_stop_before_any_write(make_world):
-    from zoom_sam.sandbox import DEFAULT_SCOPES
+    from zoom_sandbox import DEFAULT_SCOPES
 
     world = make_world(scopes=tuple(s for s in DEFAULT_SCOPES if s != "user:update:user:admin"))
     cand = world.candidate(world.licensed())

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
+from zoom_sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
 
 ANCHOR = datetime(2026, 11, 28, tzinfo=timezone.utc)
 UNLIMITED = {"Light": 100_000, "Medium": 100_000, "Heavy": 100_000}

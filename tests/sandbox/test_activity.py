@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from zoom_sam.sandbox import AccountConfig
+from zoom_sandbox import AccountConfig
 
 from .conftest import ALL_SCOPES, ANCHOR, UNLIMITED, Client, config
 

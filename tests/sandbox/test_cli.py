@@ -1,4 +1,4 @@
-"""``python -m zoom_sam.sandbox``: the standalone server the demo and benchmarks start."""
+"""``python -m zoom_sandbox``: the standalone server the demo and benchmarks start."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from zoom_sam.sandbox.cli import build_parser, config_from_args, parse_fault
+from zoom_sandbox.cli import build_parser, config_from_args, parse_fault
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,9 +60,9 @@ def test_arguments_build_the_config():
 
 
 def test_standalone_server_serves_until_sigterm():
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "plugins"))
+    env = dict(os.environ)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zoom_sam.sandbox", "--port", "0", "--users", "50", "--anchor", "2026-11-28",
+        [sys.executable, "-m", "zoom_sandbox", "--port", "0", "--users", "50", "--anchor", "2026-11-28",
          "--fault", "status:503:count=1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -5,7 +5,7 @@ import json
 
 import requests
 
-from zoom_sam.sandbox import AccountConfig
+from zoom_sandbox import AccountConfig
 
 from .conftest import Client, config
 

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from zoom_sam.sandbox import AccountConfig
-from zoom_sam.sandbox.faults import Faults
+from zoom_sandbox import AccountConfig
+from zoom_sandbox.faults import Faults
 
 from .conftest import Client, config, token
 

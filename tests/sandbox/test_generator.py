@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from zoom_sam.sandbox import AccountConfig
-from zoom_sam.sandbox.account import Account
-from zoom_sam.sandbox.clock import SandboxClock
+from zoom_sandbox import AccountConfig
+from zoom_sandbox.account import Account
+from zoom_sandbox.clock import SandboxClock
 
 from .conftest import ANCHOR
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from zoom_sam.sandbox import SandboxServer
+from zoom_sandbox import SandboxServer
 
 from .conftest import Client, config, token
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from zoom_sam.sandbox import AccountConfig
+from zoom_sandbox import AccountConfig
 
 from .conftest import ALL_SCOPES, ANCHOR, UNLIMITED, Client, config
 

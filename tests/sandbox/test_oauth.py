@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig
+from zoom_sandbox import DEFAULT_SCOPES, AccountConfig
 
 from .conftest import config, token
 

@@ -5,8 +5,8 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from zoom_sam.sandbox import AccountConfig
-from zoom_sam.sandbox.ratelimit import QPS_MESSAGE
+from zoom_sandbox import AccountConfig
+from zoom_sandbox.ratelimit import QPS_MESSAGE
 
 from .conftest import ALL_SCOPES, Client, config
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig
+from zoom_sandbox import DEFAULT_SCOPES, AccountConfig
 
 from .conftest import Client, config
 

@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from zoom_sam.sandbox import AccountConfig
+from zoom_sandbox import AccountConfig
 
 from .conftest import Client, config
 

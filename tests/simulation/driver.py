@@ -39,7 +39,7 @@ from tests.simulation.oracle import Oracle, model_of
 from tests.support.sandbox import connection_json
 from tests.support.warehouse import Warehouse
 from zoom_sam.profiles import Profile
-from zoom_sam.sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
+from zoom_sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
 from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.schema import (

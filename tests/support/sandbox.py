@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from zoom_sam.sandbox import AccountConfig, SandboxConfig, SandboxServer
+from zoom_sandbox import AccountConfig, SandboxConfig, SandboxServer
 from zoom_sam.zoom.auth import authorize_url
 
 ANCHOR = datetime(2026, 11, 28, tzinfo=timezone.utc)

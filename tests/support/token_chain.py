@@ -17,9 +17,8 @@ import pytest
 import requests
 
 from tests.support.sandbox import ANCHOR, FAST_LIMITS, authorization_code
-from zoom_sam.sandbox import AccountConfig, SandboxConfig, SandboxServer
+from zoom_sandbox import AccountConfig, SandboxConfig, SandboxServer
 
-PLUGINS = str(Path(__file__).resolve().parents[2] / "plugins")
 REDIRECT = "http://127.0.0.1:1/zoom/oauth/callback"
 APP_ID, APP_SECRET = "sam-app", "sam-app-secret"
 
@@ -87,7 +86,6 @@ def token_records(sb) -> list:
 
 _WORKER = textwrap.dedent("""
     import json, sys
-    sys.path.insert(0, {plugins!r})
     from zoom_sam.hooks.zoom import ZoomHook
     client = ZoomHook(zoom_conn_id=sys.argv[1]).get_conn()
     print("RESULT", json.dumps({{"ready": True}}), flush=True)
@@ -110,7 +108,7 @@ class Worker:
 
     def __init__(self, conn_id: str) -> None:
         self._stderr = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER.format(plugins=PLUGINS), conn_id],
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER.format(), conn_id],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                                      text=True, env=dict(os.environ))
         assert self.receive() == {"ready": True}

@@ -57,6 +57,6 @@ def test_postgres_tables_live_in_schema_zoom_sam(pg_url, monkeypatch):
 
 
 def test_a_connection_type_without_sqlalchemy_is_refused(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_WH_HTTP", json.dumps({"conn_type": "http", "host": "example.com"}))
+    monkeypatch.setenv("AIRFLOW_CONN_WH_ZOOM", json.dumps({"conn_type": "zoom", "host": "zoom.us"}))
     with pytest.raises(ValueError, match="cannot give a SQLAlchemy engine"):
-        get_engine("wh_http")
+        get_engine("wh_zoom")

@@ -1,0 +1,207 @@
+"""ProfileOperator: the thin base of every per-profile task of a ``zoom_sam__<alias>`` DAG.
+
+It does the same things for every process, so each operator is only its ``run`` body:
+
+1. loads and validates the profile file at run time (the file may have changed since parsing);
+2. the as-of of the run: its ``data_interval_end`` (a manually triggered run without a logical
+   date has no interval; its ``run_after`` is used instead);
+3. the warehouse engine of the profile, with the schema created or migrated first;
+4. a ``job_result`` row for the task, whatever the outcome;
+5. for a task whose body must not overlap the same step of another run of the profile
+   (``warehouse_lock``), the profile's warehouse lock around the body
+   (:mod:`zoom_sam.warehouse.locks`); the time spent waiting lands in ``job_result.counts``.
+
+Errors a retry cannot fix (an invalid profile, a warehouse from a newer zoom-sam, an
+``analyze_activity_from`` out of range, Zoom refusing the connection's credentials or its
+refresh-token chain) fail the task at once instead of being retried; a token endpoint that is
+down or lost an answer is left to Airflow's retries.
+
+Heavy imports (SQLAlchemy, the Zoom client) happen in ``execute``: DAG files import this module
+at parse time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from zoom_sam.process import RunContext, Summary
+    from zoom_sam.profiles import Profile
+    from zoom_sam.timeouts.estimate import Work
+    from zoom_sam.warehouse.jobs import Job
+    from zoom_sam.zoom.client import ZoomClient
+
+
+@dataclass
+class ProfileRun:
+    """What a profile task body gets: the profile, the warehouse, the run and its job record."""
+
+    profile: Profile
+    engine: Engine
+    as_of: datetime
+    run_id: str
+    job: Job
+    context: Any
+    task_id: str
+    try_number: int = 1
+
+    def zoom_client(self, work: Work, *, shards: int = 1) -> ZoomClient:
+        """The profile's Zoom client, held to the run-time deadline of ``work`` (README "Timeouts").
+
+        ``work`` is the task's model in :mod:`zoom_sam.timeouts.estimate`; with ``shards`` above 1
+        the task is one of that many, and its deadline is the whole sweep's (the shards share the
+        account's limit through :mod:`zoom_sam.activity.shared_rate`).
+        """
+        from zoom_sam.hooks.zoom import ZoomHook
+        from zoom_sam.timeouts.deadline import deadline_for
+
+        client = ZoomHook(self.profile.zoom_conn_id).get_conn()
+        client.deadline = deadline_for(self.engine, self.profile, self.task_id, client.config, work, shards=shards)
+        return client
+
+
+def job_task_id(task_id: str, map_index: int | None) -> str:
+    """The job_result key of a task instance: each mapped instance (an activity shard) keeps its own row."""
+    return f"{task_id}[{map_index}]" if map_index is not None and map_index >= 0 else task_id
+
+
+def as_of_of(context: Any) -> datetime:
+    """The as-of of a run: ``data_interval_end``, else ``run_after``, as an aware UTC datetime."""
+    value = context.get("data_interval_end") or context["dag_run"].run_after
+    return datetime.fromtimestamp(value.timestamp(), tz=timezone.utc)
+
+
+class ProfileOperator(BaseOperator):
+    """Base class of the tasks of a profile DAG: each subclass names its process.
+
+    A subclass sets :attr:`process` (``"module:function"``, a ``run(ctx, zoom) -> Summary`` of
+    :mod:`zoom_sam.process`, imported when the task runs) and, when the process talks to Zoom,
+    :attr:`zoom_work` (its model in :mod:`zoom_sam.timeouts.estimate`, which sizes the deadline of
+    its Zoom calls). :meth:`inputs` hands over what upstream tasks produced; :meth:`finish` does
+    what only Airflow can (outlet events, skipping).
+
+    :param profile_path: the profile's YAML file (read again when the task runs).
+    :param profile_alias: the alias the DAG was built for; the file must still declare it.
+    """
+
+    ui_color = "#e8f1fb"
+    # The warehouse lock (zoom_sam.warehouse.lock_names: STATE, COVERAGE) the body runs under; None: none.
+    warehouse_lock: str | None = None
+    process: str = ""
+    zoom_work: str | None = None
+    # How many tasks share the account's rate limit with this one (the sweep's shards).
+    zoom_shards: int = 1
+
+    def __init__(self, *, profile_path: str, profile_alias: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profile_path = str(profile_path)
+        self.profile_alias = profile_alias
+
+    def run(self, run: ProfileRun) -> dict[str, Any]:
+        """The task body of an operator not yet on the process contract."""
+        raise NotImplementedError
+
+    def inputs(self, context: Any) -> dict[str, Any]:
+        """What the process needs from upstream tasks (XComs); none by default."""
+        return {}
+
+    def finish(self, context: Any, ctx: RunContext, summary: Summary) -> None:
+        """After the process succeeded and its summary was recorded: Airflow-only follow-ups."""
+
+    def _run_process(self, run: ProfileRun) -> dict[str, Any]:
+        from importlib import import_module
+
+        from zoom_sam.process import RunContext
+        from zoom_sam.rules import Rules
+
+        module, name = self.process.split(":")
+        process = getattr(import_module(module), name)
+        with run.engine.connect() as conn:
+            rules = Rules.recorded(conn, run.profile.alias)
+        dag_run = run.context.get("dag_run")
+        run_type = getattr(dag_run, "run_type", None)
+        ctx = RunContext(profile=run.profile, warehouse=run.engine, as_of=run.as_of, run_id=run.run_id, job=run.job,
+                         rules=rules, task_id=self.task_id, try_number=run.try_number,
+                         interval_start=_utc(run.context.get("data_interval_start")),
+                         run_type=getattr(run_type, "value", run_type), inputs=self.inputs(run.context))
+        zoom = _TaskZoom(run, self.zoom_work, self.zoom_shards)
+        try:
+            summary = process(ctx, zoom)
+        finally:
+            zoom.close(run.job)
+        summary.record(run.job)
+        self.finish(run.context, ctx, summary)
+        return summary.report
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from zoom_sam.errors import ZoomSamError
+        from zoom_sam.profiles import ProfileError, load_profile
+        from zoom_sam.warehouse.engine import get_engine
+        from zoom_sam.warehouse.jobs import record_job
+        from zoom_sam.warehouse.locks import profile_lock
+        from zoom_sam.warehouse.migrate import ensure_schema
+        from zoom_sam.warehouse.owner import Owner
+
+        body = self._run_process if self.process else self.run
+        try:
+            profile = load_profile(self.profile_path)
+            if profile.alias != self.profile_alias:
+                raise ProfileError(self.profile_path, [
+                    f"field 'alias' is now {profile.alias!r} but this DAG was built for {self.profile_alias!r}; "
+                    "wait for the DAG file to be parsed again"
+                ])
+            engine = get_engine(profile.warehouse_conn_id)
+            try:
+                ensure_schema(engine)
+                as_of = as_of_of(context)
+                ti = context["ti"]
+                task_id = job_task_id(self.task_id, ti.map_index)
+                with record_job(engine, profile_alias=profile.alias, run_id=context["run_id"], task_id=task_id,
+                                as_of=as_of, try_number=ti.try_number) as job:
+                    run = ProfileRun(profile, engine, as_of, context["run_id"], job, context, self.task_id,
+                                     ti.try_number)
+                    if self.warehouse_lock is None:
+                        return body(run)
+                    owner = Owner(context["run_id"], task_id, ti.try_number)
+                    with profile_lock(engine, profile.alias, self.warehouse_lock, owner) as waited:
+                        job.counts["lock_wait_s"] = round(waited, 3)
+                        return body(run)
+            finally:
+                engine.dispose()
+        except ZoomSamError as exc:
+            if exc.retryable:
+                raise
+            raise AirflowFailException(str(exc)) from None
+
+
+class _TaskZoom:
+    """The task's Zoom client, opened on the process's first ask; its call counts land in job_result."""
+
+    def __init__(self, run: ProfileRun, work: str | None, shards: int) -> None:
+        self._run, self._work, self._shards = run, work, shards
+        self._client: ZoomClient | None = None
+
+    def client(self) -> ZoomClient:
+        if self._client is None:
+            from zoom_sam.timeouts import estimate
+
+            if self._work is None:
+                raise RuntimeError(f"task {self._run.task_id} declares no Zoom work: it may not call Zoom")
+            self._client = self._run.zoom_client(getattr(estimate, self._work), shards=self._shards)
+        return self._client
+
+    def close(self, job: Job) -> None:
+        if self._client is not None:
+            job.api = job.api or self._client.stats()
+            self._client.close()
+
+
+def _utc(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(value.timestamp(), tz=timezone.utc) if value is not None else None

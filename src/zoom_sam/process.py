@@ -1,0 +1,93 @@
+"""The one contract of every zoom-sam process: ``run(ctx, zoom) -> Summary``.
+
+Each step of a profile's run (download, the activity sweep and its completion, reconcile, the
+approval request, reclaim) is a plain function ``run(ctx: RunContext, zoom: ZoomAccess) -> Summary``
+in its own package. The operators' common base (:mod:`zoom_sam.operators.base`) builds the context
+from the Airflow task, opens the warehouse and the job record, and writes the summary back; tests
+and benchmarks call the same functions with a context of their own, no scheduler involved.
+
+``zoom`` hands out the profile's Zoom client on first use only, so a process with nothing to do
+makes no Zoom call and opens no connection; a process that never talks to Zoom ignores it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from zoom_sam.profiles import Profile
+    from zoom_sam.rules import Rules
+    from zoom_sam.warehouse.jobs import Job
+    from zoom_sam.zoom.client import ZoomClient
+
+
+@dataclass
+class RunContext:
+    """What a process knows of the run it works for.
+
+    ``inputs`` carries what upstream tasks handed over (the sweep shards' results, the approval
+    answer); ``run_type`` is Airflow's DagRunType value (``"backfill"`` plans reclaim as a dry run).
+    """
+
+    profile: Profile
+    warehouse: Engine
+    as_of: datetime
+    run_id: str
+    job: Job
+    rules: Rules
+    task_id: str = ""
+    try_number: int = 1
+    interval_start: datetime | None = None
+    run_type: str | None = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Summary:
+    """What a process did: ``report`` is the task's return value (its XCom); the rest lands in
+    the task's ``job_result`` row (``counts`` merged into what the process recorded on the way)."""
+
+    report: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
+    status: str | None = None
+    message: str | None = None
+    api: dict[str, Any] | None = None
+    minimal: dict[str, int] | None = None
+
+    def record(self, job: Job) -> None:
+        job.counts.update(self.counts)
+        if self.status is not None:
+            job.status = self.status
+        if self.message is not None:
+            job.message = self.message
+        if self.api is not None:
+            job.api = self.api
+        if self.minimal is not None:
+            job.minimal = self.minimal
+
+
+class ZoomAccess(Protocol):
+    """The profile's Zoom client, opened on first use."""
+
+    def client(self) -> ZoomClient: ...
+
+
+class GivenZoom:
+    """A ``ZoomAccess`` over a client someone else opened and closes (tests, benchmarks)."""
+
+    def __init__(self, client: ZoomClient | None = None, factory: Callable[[], ZoomClient] | None = None) -> None:
+        self._client, self._factory = client, factory
+
+    def client(self) -> ZoomClient:
+        if self._client is None:
+            if self._factory is None:
+                raise RuntimeError("this process was given no Zoom client")
+            self._client = self._factory()
+        return self._client
+
+
+Process = Callable[[RunContext, ZoomAccess], Summary]

@@ -1,0 +1,87 @@
+"""The words zoom-sam's tables, SQL and code share: one definition each.
+
+Python compares with the enums; the SQL in ``src/zoom_sam/include/sql/`` names the same values as
+bind parameters (``:state_ready``, ``:verdict_candidate``, ``:event_meeting_hosted``, ...), which
+:func:`zoom_sam.warehouse.sql.run_sql` binds from :func:`sql_params` on every statement, so a value
+is spelled once, here. The enums are ``StrEnum``/``IntEnum``: a member equals its stored value.
+"""
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Mode(StrEnum):
+    """How a profile reclaims: report only, after a person's Approve, or on its own."""
+
+    DRY_RUN = "dry_run"
+    APPROVAL = "approval"
+    AUTOMATIC = "automatic"
+
+
+class CandidateState(StrEnum):
+    """``removal_candidate.state``: open while a run may still act on it, closed once decided."""
+
+    READY = "ready"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ATTENTION_REQUIRED = "attention_required"
+    CLOSED_COMPLETE = "closed_complete"
+    CLOSED_SKIPPED = "closed_skipped"
+    CLOSED_CANCELED = "closed_canceled"
+
+
+OPEN_STATES = (CandidateState.READY, CandidateState.AWAITING_APPROVAL, CandidateState.ATTENTION_REQUIRED)
+
+
+class Verdict(StrEnum):
+    """``reconcile_evaluation.status``: what the reconcile decided for one active subscription."""
+
+    EXCLUDED = "excluded"
+    CANDIDATE = "candidate"
+    USED = "used"
+    NEW_ACCOUNT = "new_account"
+    NEW_SUBSCRIPTION = "new_subscription"
+    INSUFFICIENT_HISTORY = "insufficient_history"
+    KEPT_BY_ADDON = "kept_by_addon"
+
+
+class Reason(StrEnum):
+    """``removal_candidate.reason``: why a subscription became a candidate."""
+
+    PENDING_INVITATION = "pending_invitation"
+    NEVER_HOSTED = "never_hosted"
+    NO_HOSTING_SINCE = "no_hosting_since"
+
+
+class EventType(StrEnum):
+    """``activity_event.event_type``: the hosting that shows a subscription in use."""
+
+    MEETING_HOSTED = "meeting_hosted"
+    WEBINAR_HOSTED = "webinar_hosted"
+
+
+class UserStatus(StrEnum):
+    """A Zoom user's ``status`` as ``GET /users`` lists it."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    PENDING = "pending"
+
+
+class ZoomCode(IntEnum):
+    """Zoom's error ``code`` values the client acts on (the HTTP status alone does not tell)."""
+
+    INVALID_ACCESS_TOKEN = 124
+    PAGE_TOKEN_EXPIRED = 300
+    USER_NOT_FOUND = 1001
+    MISSING_SCOPE = 4711
+    NO_PERMISSION = 4700
+
+
+_SQL_PREFIXES = {Mode: "mode", CandidateState: "state", Verdict: "verdict", Reason: "reason",
+                 EventType: "event", UserStatus: "user"}
+
+
+def sql_params() -> dict[str, str]:
+    """Every SQL-facing word as a bind parameter: ``{"state_ready": "ready", ...}``."""
+    return {f"{prefix}_{member.name.lower()}": member.value
+            for enum, prefix in _SQL_PREFIXES.items() for member in enum}
