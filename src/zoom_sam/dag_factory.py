@@ -29,13 +29,13 @@ from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, chain, get_pars
 
 from zoom_sam.operators.activity import PullActivityOperator, sweep_activity_tasks
 from zoom_sam.operators.download_subscriptions import DownloadSubscriptionsOperator
-from zoom_sam.operators.reclaim import APPROVE_TASK_ID, ReclaimApprovalOperator, ReclaimOperator, needs_approval
+from zoom_sam.operators.reclaim import ReclaimApprovalOperator, ReclaimOperator, needs_approval
 from zoom_sam.operators.reconcile import ReconcileOperator
 from zoom_sam.operators.validate_profile import ValidateProfileOperator
 from zoom_sam.profiles import LoadedProfile, Profile, ProfileError, load_profiles
 from zoom_sam.timeouts.ceiling import execution_timeout
+from zoom_sam.vocabulary import TaskId
 
-DAG_PREFIX = "zoom_sam__"
 INVALID_PROFILES_DAG_ID = "zoom_sam__invalid_profiles"
 SCHEDULE_CRON = "0 0 * * *"
 DEFAULT_RETRIES = 3
@@ -57,14 +57,14 @@ class Step:
 
 
 PIPELINE: tuple[Step, ...] = (
-    Step("validate_profile", ValidateProfileOperator),
-    Step("download_subscriptions", DownloadSubscriptionsOperator),
-    Step("sweep_activity", sweep_activity_tasks, when=lambda profile: profile.download_activity,
+    Step(TaskId.VALIDATE_PROFILE, ValidateProfileOperator),
+    Step(TaskId.DOWNLOAD_SUBSCRIPTIONS, DownloadSubscriptionsOperator),
+    Step(TaskId.SWEEP_ACTIVITY, sweep_activity_tasks, when=lambda profile: profile.download_activity,
          options=lambda profile: {"shards": profile.activity_shards}),
-    Step("pull_activity", PullActivityOperator, when=lambda profile: profile.download_activity),
-    Step("reconcile", ReconcileOperator),
-    Step(APPROVE_TASK_ID, ReclaimApprovalOperator, when=needs_approval),
-    Step("reclaim", ReclaimOperator, when=lambda profile: profile.reclaim_subscriptions),
+    Step(TaskId.PULL_ACTIVITY, PullActivityOperator, when=lambda profile: profile.download_activity),
+    Step(TaskId.RECONCILE, ReconcileOperator),
+    Step(TaskId.APPROVE, ReclaimApprovalOperator, when=needs_approval),
+    Step(TaskId.RECLAIM, ReclaimOperator, when=lambda profile: profile.reclaim_subscriptions),
 )
 
 

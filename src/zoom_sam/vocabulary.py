@@ -77,6 +77,18 @@ class ZoomCode(IntEnum):
     NO_PERMISSION = 4700
 
 
+class TaskId(StrEnum):
+    """The tasks of a profile DAG, in pipeline order (``job_result.task_id``, ``timeouts.per_task``)."""
+
+    VALIDATE_PROFILE = "validate_profile"
+    DOWNLOAD_SUBSCRIPTIONS = "download_subscriptions"
+    SWEEP_ACTIVITY = "sweep_activity"
+    PULL_ACTIVITY = "pull_activity"
+    RECONCILE = "reconcile"
+    APPROVE = "approve"
+    RECLAIM = "reclaim"
+
+
 _SQL_PREFIXES = {Mode: "mode", CandidateState: "state", Verdict: "verdict", Reason: "reason",
                  EventType: "event", UserStatus: "user"}
 

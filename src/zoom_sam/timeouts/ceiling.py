@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-#: Tasks whose ceiling a profile can set on its own (the DAG factory's PIPELINE; ``approve``'s
-#: ceiling covers building the request, the wait for a person is its response timeout).
-TASK_IDS = ("validate_profile", "download_subscriptions", "sweep_activity", "pull_activity", "reconcile",
-            "approve", "reclaim")
+from zoom_sam.vocabulary import TaskId
+
+#: Tasks whose ceiling a profile can set on its own (``approve``'s ceiling covers building the
+#: request, the wait for a person is its response timeout).
+TASK_IDS = tuple(task.value for task in TaskId)
 DEFAULT_TASK_MINUTES = 360
 #: A profile DAG runs daily with one active run: a task longer than a day only delays the next.
 MAX_TASK_MINUTES = 24 * 60
