@@ -7,7 +7,7 @@ up in its memory), holds a Business account whose first N active Licensed users 
 SQLite warehouse with the download's own staging and merge code (no API calls: the download has
 its own benchmark). Then, against the same account and the same 30-day onboarding window:
 
-1. the sweep as production runs it (``pull_shard`` + ``complete_pull``): calls made against the
+1. the sweep as production runs it (the shard and completion processes, ``zoom_sam.activity.shard`` and ``.completion``): calls made against the
    minimal count (one listing per holder, one webinar listing per webinar holder, plus extra
    pages: the shard's own ``minimal``), wall time against the floor (minimal calls / Medium
    limit), 429s, the process's peak resident memory;
@@ -59,7 +59,11 @@ def run(quick: bool) -> None:
 
 def _bench(setup: dict, db: Path, report_db: Path) -> None:
     from zoom_sam.activity.holders import load_holders
-    from zoom_sam.activity.pull import complete_pull, pull_shard
+    from zoom_sam.activity import completion, shard
+    from zoom_sam.process import GivenZoom, RunContext
+    from zoom_sam.profiles import Profile
+    from zoom_sam.rules import Rules
+    from zoom_sam.warehouse.jobs import Job
     from zoom_sam.warehouse.engine import engine_for_url
 
     as_of, start = ANCHOR, ANCHOR - timedelta(days=30)
@@ -69,9 +73,15 @@ def _bench(setup: dict, db: Path, report_db: Path) -> None:
 
     # 1. the production sweep
     t0 = time.monotonic()
-    result = pull_shard(client, engine, alias=ALIAS, as_of=as_of, interval_start=as_of - timedelta(days=1),
-                        history_start=start)
-    complete_pull(engine, [result], alias=ALIAS, as_of=as_of, run_id="bench", retention_days=365)
+
+    def context(engine, source: str = "per_user", **inputs) -> RunContext:
+        profile = Profile(alias=ALIAS, zoom_conn_id="zoom_bench", analyze_activity_from=start.date(),
+                          activity_source=source)
+        return RunContext(profile=profile, warehouse=engine, as_of=as_of, run_id="bench", job=Job(), rules=Rules(),
+                          interval_start=as_of - timedelta(days=1), inputs=inputs)
+
+    result = shard.run(context(engine), GivenZoom(client)).report
+    completion.run(context(engine, shard_results=[result]), GivenZoom())
     wall = time.monotonic() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     counts, api = result["counts"], result["api"]
@@ -106,9 +116,8 @@ def _bench(setup: dict, db: Path, report_db: Path) -> None:
     report_engine = engine_for_url(f"sqlite:///{report_db}")
     report_client = _client(setup)
     t0 = time.monotonic()
-    report = pull_shard(report_client, report_engine, alias=ALIAS, as_of=as_of, interval_start=as_of - timedelta(days=1),
-                        history_start=start, source="host_report")
-    complete_pull(report_engine, [report], alias=ALIAS, as_of=as_of, run_id="bench", retention_days=365)
+    report = shard.run(context(report_engine, "host_report"), GivenZoom(report_client)).report
+    completion.run(context(report_engine, "host_report", shard_results=[report]), GivenZoom())
     report_wall = time.monotonic() - t0
     rc, ra = report["counts"], report["api"]
     print(f"host_report source: {report_wall:.1f} s (per-user sweep {wall:.1f} s); calls Heavy {ra['calls']['Heavy']:,} "

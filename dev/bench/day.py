@@ -23,7 +23,7 @@ from the ``job_result`` rows the tasks wrote:
   settings read and one history listing per holder for 50 holders, and extrapolated;
 * the peak resident memory of the process that ran the DAG (every task runs in it).
 
-Then the activity phase with 4 shards in 4 concurrent processes (``pull_shard`` as the mapped
+Then the activity phase with 4 shards in 4 concurrent processes (``zoom_sam.activity.shard`` as the mapped
 ``sweep_activity`` tasks run it, on the onboarding window of a fresh warehouse), against the same
 floor: the shards share the account's limit without idle tails.
 
@@ -154,7 +154,8 @@ def _report(mode: str, kind: str, as_of: datetime, result: dict, limits: dict, p
 
 def _sharded(warehouse: str, shards: int, connection: str, limits: dict, per_call: float) -> None:
     """The onboarding sweep as ``shards`` concurrent processes, then the coverage step."""
-    from zoom_sam.activity.pull import complete_pull
+    from zoom_sam.activity import completion
+    from zoom_sam.process import GivenZoom
     from zoom_sam.warehouse.engine import engine_for_url
 
     with ThreadPoolExecutor(shards) as pool:
@@ -162,8 +163,7 @@ def _sharded(warehouse: str, shards: int, connection: str, limits: dict, per_cal
                                 range(shards)))
     engine = engine_for_url(warehouse)
     completing = time.monotonic()
-    complete_pull(engine, [r["summary"] for r in results], alias=ALIAS, as_of=ANCHOR, run_id="bench-shards",
-                  retention_days=365)
+    completion.run(_context(engine, shard_results=[r["summary"] for r in results]), GivenZoom())
     engine.dispose()
     started = min(r["started"] for r in results)
     span = max(r["finished"] for r in results) - started + time.monotonic() - completing
@@ -305,19 +305,30 @@ def _dag_run(as_of: datetime) -> dict:
 
 
 def _shard(arg: dict) -> dict:
-    from zoom_sam.activity.pull import pull_shard
+    from zoom_sam.activity import shard
     from zoom_sam.hooks.zoom import ZoomHook
+    from zoom_sam.process import GivenZoom
     from zoom_sam.warehouse.engine import get_engine
 
     engine = get_engine(WAREHOUSE_CONN)
     client = ZoomHook("zoom_bench").get_conn()
     started = time.time()
-    summary = pull_shard(client, engine, alias=ALIAS, as_of=ANCHOR, interval_start=ANCHOR - DAY,
-                         history_start=ANCHOR - 30 * DAY, shard=arg["shard"], shards=arg["shards"],
-                         run_id="bench-shards")
+    summary = shard.run(_context(engine, shard=arg["shard"], shards=arg["shards"]), GivenZoom(client)).report
     client.close()
     engine.dispose()
     return {"summary": summary, "started": started, "finished": time.time()}
+
+
+def _context(engine, **inputs):
+    """The sharded sweep's context: the onboarding window of the last 30 days before the anchor."""
+    from zoom_sam.process import RunContext
+    from zoom_sam.profiles import Profile
+    from zoom_sam.rules import Rules
+    from zoom_sam.warehouse.jobs import Job
+
+    profile = Profile(alias=ALIAS, zoom_conn_id="zoom_bench", analyze_activity_from=(ANCHOR - 30 * DAY).date())
+    return RunContext(profile=profile, warehouse=engine, as_of=ANCHOR, run_id="bench-shards", job=Job(),
+                      rules=Rules(), interval_start=ANCHOR - DAY, inputs=inputs)
 
 
 if __name__ == "__main__":

@@ -82,8 +82,10 @@ def _measure(url: str) -> dict:
     import logging
 
     from zoom_sam.hooks.zoom import ZoomHook
+    from zoom_sam.process import GivenZoom, RunContext
     from zoom_sam.profiles import Profile
-    from zoom_sam.subscriptions.download import download_subscriptions
+    from zoom_sam.rules import Rules
+    from zoom_sam.subscriptions import process as download_process
     from zoom_sam.warehouse.engine import engine_for_url
     from zoom_sam.warehouse.jobs import Job
     from zoom_sam.warehouse.migrate import ensure_schema
@@ -95,8 +97,9 @@ def _measure(url: str) -> dict:
     ensure_schema(engine)
     client = ZoomHook(zoom_conn_id="zoom_bench").get_conn()
     job = Job()
+    ctx = RunContext(profile=profile, warehouse=engine, as_of=ANCHOR, run_id="bench", job=job, rules=Rules())
     started = time.monotonic()
-    download_subscriptions(client, engine, profile, run_id="bench", as_of=ANCHOR, job=job)
+    download_process.run(ctx, GivenZoom(client))
     wall = time.monotonic() - started
     client.close()
     engine.dispose()

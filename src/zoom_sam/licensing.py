@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from zoom_sam.vocabulary import UserStatus
+
 LICENSED_TYPE = 2
 SEAT_IDENTIFIER = "user_type:2"
 SEAT_MODEL = "zoom_meetings_licensed"
@@ -104,7 +106,7 @@ class RuleMatch:
 
 def can_hold_addons(user: Mapping[str, Any]) -> bool:
     """Whether the user's settings must be read: add-ons need an active Licensed seat."""
-    return user.get("status") == "active" and user.get("type") == LICENSED_TYPE
+    return user.get("status") == UserStatus.ACTIVE and user.get("type") == LICENSED_TYPE
 
 
 def user_key(user: Mapping[str, Any]) -> str:
@@ -119,7 +121,7 @@ def needs_seat(identifier: str) -> bool:
 
 def held_subscriptions(user: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> list[Held]:
     """Every subscription identifier the user holds, from the user object and its settings."""
-    if user.get("type") != LICENSED_TYPE or user.get("status") not in ("active", "pending"):
+    if user.get("type") != LICENSED_TYPE or user.get("status") not in (UserStatus.ACTIVE, UserStatus.PENDING):
         return []
     held = [Held(SEAT_IDENTIFIER)]
     feature = (settings or {}).get("feature") or {}

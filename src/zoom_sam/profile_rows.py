@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from zoom_sam.licensing import threshold_for
 from zoom_sam.profiles import Profile, activity_start
+from zoom_sam.rules import Rules
 from zoom_sam.warehouse.schema import (
     activity_coverage,
     entitlement,
@@ -72,19 +72,7 @@ def replace_profile_tables(conn: Connection, profile: Profile, models: Iterable[
          "unit_cost": e.unit_cost, "currency": e.currency}
         for e in profile.entitlements
     ])
-    rules = [
-        {"profile_alias": alias, "rule_index": i, "software_model_pattern": r.software_model,
-         "last_activity_threshold_days": r.last_activity_threshold_days,
-         "disassociate_pending_invitations": r.disassociate_pending_invitations, "source": "profile"}
-        for i, r in enumerate(profile.rules)
-    ]
-    for model in sorted(set(models)):
-        match = threshold_for(model, profile.rules)
-        if match.source == "default":
-            rules.append({"profile_alias": alias, "rule_index": len(rules), "software_model_pattern": model,
-                          "last_activity_threshold_days": match.threshold_days,
-                          "disassociate_pending_invitations": False, "source": "default"})
-    upsert(conn, reclamation_rule, rules)
+    upsert(conn, reclamation_rule, Rules.from_profile(profile).recorded_rows(alias, list(models)))
     exclusions = [{"kind": "user", "field": u.field, "pattern": u.pattern} for u in profile.exclusions.users]
     exclusions += [{"kind": "identifier", "field": "identifier", "pattern": p} for p in profile.exclusions.identifiers]
     upsert(conn, exclusion_rule, [{"profile_alias": alias, "rule_index": i, **row} for i, row in enumerate(exclusions)])

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
+from tests.support.run_context import make_context
 from tests.support.sandbox import ANCHOR, FAST_LIMITS
+from zoom_sam.activity import completion
+from zoom_sam.activity import shard as sweep_shard
 from zoom_sam.activity.coverage import read_coverage
-from zoom_sam.activity.pull import complete_pull, pull_shard
+from zoom_sam.process import GivenZoom, Summary
 from zoom_sam.profiles import Profile
-from zoom_sam.subscriptions.download import download_subscriptions
-from zoom_sam.warehouse.jobs import Job
+from zoom_sam.subscriptions import process as download_process
 from zoom_sam.zoom.client import ZoomClient, ZoomConfig
 
 ALIAS = "acme"
@@ -44,22 +46,33 @@ class ActivityAccount:
 
     # --- driving -------------------------------------------------------------------------------
 
+    def profile(self, source: str = "per_user", retention_days: int = 365) -> Profile:
+        """The profile the processes run for: its analysed history starts at ``history_start``."""
+        return Profile(alias=self.alias, zoom_conn_id="zoom_acme", analyze_activity_from=self.history_start.date(),
+                       activity_source=source, activity_retention_days=retention_days)
+
     def download(self, as_of: datetime = ANCHOR) -> None:
-        profile = Profile(alias=self.alias, zoom_conn_id="zoom_acme")
-        download_subscriptions(self.client, self.engine, profile, run_id=f"download-{as_of:%Y%m%d}", as_of=as_of,
-                               job=Job())
+        ctx = make_context(self.engine, self.profile(), as_of, run_id=f"download-{as_of:%Y%m%d}")
+        download_process.run(ctx, GivenZoom(self.client))
 
-    def sweep(self, as_of: datetime = ANCHOR, interval_start: datetime | None = None, **kw) -> dict:
-        """One shard's pull_activity (no coverage change)."""
-        return pull_shard(self.client, self.engine, alias=self.alias, as_of=as_of,
-                          interval_start=interval_start or as_of - timedelta(days=1),
-                          history_start=self.history_start, **kw)
+    def sweep(self, as_of: datetime = ANCHOR, interval_start: datetime | None = None, *, source: str = "per_user",
+              shard: int = 0, shards: int = 1, run_id: str = "", **kw) -> dict:
+        """One shard of the sweep (no coverage change); its report, as the completion receives it."""
+        ctx = make_context(self.engine, self.profile(source), as_of, run_id=run_id,
+                           interval_start=interval_start or as_of - timedelta(days=1),
+                           inputs={"shard": shard, "shards": shards})
+        return sweep_shard.run(ctx, GivenZoom(self.client), **kw).report
 
-    def pull(self, as_of: datetime = ANCHOR, *, shards: int = 1, retention_days: int = 365, **kw) -> dict:
-        """A whole pull_activity: every shard, then the coverage step."""
+    def complete(self, results: list[dict], as_of: datetime = ANCHOR, *, retention_days: int = 365) -> Summary:
+        """The sweep's completion over the shards' reports."""
+        ctx = make_context(self.engine, self.profile(retention_days=retention_days), as_of,
+                           run_id=f"run-{as_of:%Y%m%d}", inputs={"shard_results": results})
+        return completion.run(ctx, GivenZoom())
+
+    def pull(self, as_of: datetime = ANCHOR, *, shards: int = 1, retention_days: int = 365, **kw) -> Summary:
+        """A whole activity pull: every shard, then the completion."""
         results = [self.sweep(as_of, shard=i, shards=shards, **kw) for i in range(shards)]
-        return complete_pull(self.engine, results, alias=self.alias, as_of=as_of, run_id=f"run-{as_of:%Y%m%d}",
-                             retention_days=retention_days)
+        return self.complete(results, as_of, retention_days=retention_days)
 
     def twin(self, engine: sa.Engine) -> ActivityAccount:
         """The same Zoom account landed in another warehouse."""

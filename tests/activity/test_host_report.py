@@ -33,7 +33,7 @@ def test_host_report_agrees_with_the_per_user_listings(account, tmp_path):
     assert account.events("webinar_hosted") and account.events("meeting_hosted")
     assert per_day(reported.events("meeting_hosted")) == per_day(account.events("meeting_hosted"))
     assert reported.events("webinar_hosted") == account.events("webinar_hosted")
-    assert summary["counts"]["report_days"] == 30
+    assert summary.counts["report_days"] == 30
     assert calls[("report", "active")] == 30  # one page per day: fewer than 300 hosts a day
     assert calls[("webinars", "scheduled")] == sum(holders.values())
     assert ("meetings", "previous_meetings") not in calls
@@ -44,7 +44,7 @@ def test_host_report_agrees_with_the_per_user_listings(account, tmp_path):
 def test_host_report_days_are_whole_days(make_account):
     account = make_account()
     summary = account.pull(ANCHOR + timedelta(hours=7), source="host_report")
-    assert summary["window_end"] == ANCHOR.isoformat()
+    assert summary.report["window_end"] == ANCHOR.isoformat()
     assert all(occurred.time() == ANCHOR.time() for _, _, _, occurred in account.events("meeting_hosted"))
 
 

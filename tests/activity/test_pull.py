@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.support.sandbox import ANCHOR
-from zoom_sam.activity.pull import ShardMismatch, complete_pull
+from zoom_sam.activity.completion import ShardMismatch
 from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
 
@@ -30,11 +30,11 @@ def test_onboarding_gap_and_daily_increments(make_account, warehouse):
     mark = len(acct.sb.log)
     summary = acct.pull(first_day)
     calls = acct.calls(mark)
-    assert summary["window_kind"] == "onboarding"
+    assert summary.report["window_kind"] == "onboarding"
     assert calls[("meetings", "previous_meetings")] == len(holders)  # no holder needed a second page
     assert calls[("webinars", "scheduled")] == webinar_holders
     assert set(calls) == {("meetings", "previous_meetings"), ("webinars", "scheduled")}
-    assert summary["minimal"] == {"Medium": len(holders) + webinar_holders, "Heavy": 0}
+    assert summary.minimal == {"Medium": len(holders) + webinar_holders, "Heavy": 0}
     assert {(t, i) for t, i, _, _ in acct.events()} == acct.truth(START, first_day)
     cov = acct.coverage()
     assert (cov.covered_from, cov.covered_to) == (START, first_day)
@@ -42,7 +42,7 @@ def test_onboarding_gap_and_daily_increments(make_account, warehouse):
     for as_of in (first_day + DAY, first_day + 2 * DAY):
         mark = len(acct.sb.log)
         summary = acct.pull(as_of, interval_start=as_of - DAY)
-        assert summary["window_kind"] == "catch_up"
+        assert summary.report["window_kind"] == "catch_up"
         assert acct.calls(mark)[("meetings", "previous_meetings")] == len(holders)
         assert {(t, i) for t, i, _, _ in acct.events()} == acct.truth(START, as_of)
         assert acct.coverage().covered_to == as_of
@@ -97,7 +97,7 @@ def test_backfill_over_a_covered_range_changes_nothing(make_account, tmp_path):
 
     for as_of in days[1:5]:  # airflow backfill create over covered intervals
         summary = daily.pull(as_of, interval_start=as_of - DAY)
-        assert summary["window_kind"] == "repull"
+        assert summary.report["window_kind"] == "repull"
     assert daily.events() == after_daily
     assert daily.event_count() == len(after_daily)
     assert daily.coverage() == coverage
@@ -121,9 +121,8 @@ def test_a_holder_deleted_in_zoom_mid_sweep_is_recorded_not_fatal(account):
     assert result["counts"]["holders_not_found"] == 1
     assert result["counts"]["holders_not_found_ids"] == [victim]
     assert result["counts"]["holders_done"] == len(holders)
-    summary = complete_pull(account.engine, [result], alias=account.alias, as_of=ANCHOR, run_id="r",
-                            retention_days=365)
-    assert summary["counts"]["holders_not_found"] == 1
+    summary = account.complete([result])
+    assert summary.counts["holders_not_found"] == 1
     assert account.coverage().covered_to == ANCHOR
 
 
@@ -133,7 +132,7 @@ def test_events_outside_the_window_or_after_the_as_of_are_ignored(account):
     as_of = ANCHOR - 5 * DAY
     account.sb.faults.add("ignore_window", path=r"/meetings$")
     summary = account.pull(as_of)
-    assert summary["counts"]["dropped_outside_window"] > 0
+    assert summary.counts["dropped_outside_window"] > 0
     landed = account.events()
     assert {(t, i) for t, i, _, _ in landed} == account.truth(START, as_of)
     assert all(START <= occurred < as_of for _, _, _, occurred in landed)
@@ -183,7 +182,7 @@ def test_retention_purges_old_events_and_coverage_follows(account):
     account.pull(ANCHOR)
     assert any(t < ANCHOR - 10 * DAY for _, _, _, t in account.events())
     summary = account.pull(ANCHOR + DAY, retention_days=10)
-    assert summary["events_purged"] > 0
+    assert summary.report["events_purged"] > 0
     assert all(t >= ANCHOR + DAY - 10 * DAY for _, _, _, t in account.events())
     assert account.coverage().covered_from == ANCHOR + DAY - 10 * DAY
 
@@ -193,9 +192,9 @@ def test_shards_split_the_holders_and_together_equal_one_sweep(account):
     assert sum(r["counts"]["holders"] for r in results) == len(account.holders())
     assert all(r["counts"]["holders"] for r in results)
     with pytest.raises(ShardMismatch):
-        complete_pull(account.engine, results[:2], alias=account.alias, as_of=ANCHOR, run_id="r", retention_days=365)
+        account.complete(results[:2])
     assert account.coverage() is None
-    complete_pull(account.engine, results, alias=account.alias, as_of=ANCHOR, run_id="r", retention_days=365)
+    account.complete(results)
     assert {(t, i) for t, i, _, _ in account.events()} == account.truth(START, ANCHOR)
     assert account.coverage().covered_to == ANCHOR
 
@@ -204,7 +203,7 @@ def test_a_backfill_run_backwards_extends_the_history(account):
     account.pull(ANCHOR)
     for as_of in (START, START - DAY):  # --run-backwards: each run touches the coverage start
         summary = account.pull(as_of, interval_start=as_of - DAY)
-        assert summary["covered_from"] == (as_of - DAY).isoformat()
+        assert summary.report["covered_from"] == (as_of - DAY).isoformat()
     assert {(t, i) for t, i, _, _ in account.events()} == account.truth(START - 2 * DAY, ANCHOR)
     assert account.coverage().covered_to == ANCHOR
 
@@ -225,7 +224,7 @@ def test_a_new_holder_is_read_once_from_the_history_start(make_account):
     mark = len(acct.sb.log)
     summary = acct.pull(first_day + DAY, interval_start=first_day)
 
-    assert summary["counts"]["new_holders_read_from_history_start"] == 1
+    assert summary.counts["new_holders_read_from_history_start"] == 1
     assert {(t, i) for t, i, _, _ in acct.events()} == acct.truth(START, first_day + DAY)
     froms = {r.query["from"] for r in list(acct.sb.log)[mark:] if r.path == f"/v2/users/{basic}/meetings"
              and r.query.get("type") == "previous_meetings"}

@@ -156,5 +156,5 @@ def test_parsing_is_cheap_and_builds_only_the_dag_a_task_needs(profiles):
     assert (result["dags"], result["errors"]) == (["zoom_sam__b"], [])
     loaded = set(result["modules"])
     for heavy in ("zoom_sam.hooks.zoom", "zoom_sam.zoom.client", "zoom_sam.warehouse.engine",
-                  "zoom_sam.subscriptions.download"):
+                  "zoom_sam.subscriptions.process"):
         assert heavy not in loaded

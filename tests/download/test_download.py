@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from tests.support.run_context import make_context
 from tests.support.sandbox import ANCHOR, expected_seats
+from zoom_sam.process import GivenZoom
 from zoom_sam.subscriptions import merge as merge_module
-from zoom_sam.subscriptions.download import download_subscriptions
+from zoom_sam.subscriptions import process as download_process
 from zoom_sam.subscriptions.staging import StageWriter
-from zoom_sam.warehouse.jobs import Job
 from zoom_sam.zoom.errors import ZoomError
 
 DAY2 = ANCHOR + timedelta(days=1)
@@ -28,10 +29,9 @@ STATE_TABLES = {  # table -> stable order; the tables a reader sees (staging and
 
 
 def run(client, warehouse, profile, run_id="r1", as_of=ANCHOR, batch_size=40):
-    job = Job()
-    summary = download_subscriptions(client, warehouse.engine, profile, run_id=run_id, as_of=as_of, job=job,
-                                     batch_size=batch_size)
-    return summary, job
+    ctx = make_context(warehouse.engine, profile, as_of, run_id=run_id)
+    summary = download_process.run(ctx, GivenZoom(client), batch_size=batch_size)
+    return summary.report, ctx.job
 
 
 def state(warehouse) -> dict:
@@ -193,9 +193,10 @@ def test_zoom_failing_mid_listing_fails_before_anything_is_merged(sandbox, clien
     run(client, warehouse, profile)
     before = state(warehouse)
     sandbox.faults.add("status", path=r"/settings$", status=503)
-    job = Job()
+    ctx = make_context(warehouse.engine, profile, DAY2, run_id="r2")
     with pytest.raises(ZoomError):
-        download_subscriptions(client, warehouse.engine, profile, run_id="r2", as_of=DAY2, job=job)
+        download_process.run(ctx, GivenZoom(client))
+    job = ctx.job
     assert state(warehouse) == before
     assert job.api["errors"] >= 1 and job.counts["users_by_status"]["active"] > 0
 

@@ -10,13 +10,15 @@ import sqlalchemy as sa
 
 from tests.support.children import download_run
 from tests.support.processes import CTX, run_concurrently
+from tests.support.run_context import make_context
 from tests.support.sandbox import ANCHOR, connection_json
-from zoom_sam.subscriptions.download import TASK_ID, download_subscriptions
+from zoom_sam.process import GivenZoom
+from zoom_sam.subscriptions import process as download_process
+from zoom_sam.subscriptions.process import TASK_ID
 from zoom_sam.subscriptions.merge import merge_snapshot
 from zoom_sam.subscriptions.snapshot import user_row
 from zoom_sam.subscriptions.staging import StageWriter, StagingSuperseded
 from zoom_sam.warehouse.engine import engine_for_url
-from zoom_sam.warehouse.jobs import Job
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.owner import Owner
 from zoom_sam.warehouse.schema import stage_run, stage_zoom_user
@@ -25,10 +27,9 @@ DAY_BEFORE = ANCHOR - timedelta(days=1)
 
 
 def download(client, engine, profile, run_id, as_of=ANCHOR, try_number=1):
-    job = Job()
-    download_subscriptions(client, engine, profile, run_id=run_id, as_of=as_of, job=job, try_number=try_number,
-                           batch_size=40)
-    return job
+    ctx = make_context(engine, profile, as_of, run_id=run_id, try_number=try_number)
+    download_process.run(ctx, GivenZoom(client), batch_size=40)
+    return ctx.job
 
 
 def landed(engine, alias) -> dict:

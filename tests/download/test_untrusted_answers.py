@@ -16,6 +16,7 @@ from test_download import DAY2, STATE_TABLES, run, staged, subs
 from tests.support.sandbox import expected_seats
 from zoom_sam.warehouse.schema import removal_candidate
 from zoom_sam.zoom.errors import ZoomIncompleteListing, ZoomMalformedResponse, ZoomPagingLoop
+from zoom_sam.zoom.shapes import problem
 
 DAY3 = DAY2 + timedelta(days=1)
 USERS_PATH = r"^/v2/users$"
@@ -135,3 +136,14 @@ def test_what_a_failed_try_staged_never_reaches_a_later_merge(sandbox, client, w
     assert not subs(warehouse, email="ghost@example.com")
     assert {r["user_id"] for r in subs(warehouse, software_model="zoom_meetings_licensed", active=True)} == \
         expected_seats(sandbox)
+
+
+@pytest.mark.parametrize("field", ["created_at", "last_login_time"])
+@pytest.mark.parametrize("value", ["yesterday", "2026-11-20T10:00:00"])
+def test_a_user_timestamp_that_cannot_be_read_is_a_malformed_listing(field, value):
+    """The warehouse keeps these timestamps: an unreadable or zoneless one refuses the page, never
+    lands as an unknown time or a guessed zone."""
+    body = {"users": [{"id": "u1", "type": 2, "created_at": "2026-11-20T10:00:00Z", field: value}],
+            "total_records": 1}
+    assert problem("list_users", body) == f"users[0] has {field} as a string that is not a timestamp with a zone"
+    assert problem("list_users", {**body, "users": [{"id": "u1", "type": 2, field: "2026-11-20T10:00:00Z"}]}) is None

@@ -105,11 +105,12 @@ def download_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: st
     together as they can be: the interleaving in which one run's clean-up used to empty another
     run's staging.
     """
+    from tests.support.run_context import make_context
+    from zoom_sam.process import GivenZoom
     from zoom_sam.profiles import Profile
-    from zoom_sam.subscriptions import download
+    from zoom_sam.subscriptions import process as download
     from zoom_sam.subscriptions.staging import StageWriter
     from zoom_sam.warehouse.engine import engine_for_url
-    from zoom_sam.warehouse.jobs import Job
 
     begin = StageWriter.begin
 
@@ -121,14 +122,13 @@ def download_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: st
     _meet_before_merging(download, barrier)
     engine = engine_for_url(url)
     client = _client(zoom_conn)
-    job = Job()
+    ctx = make_context(engine, Profile.model_validate(profile), datetime.fromisoformat(as_of), run_id=run_id)
     try:
-        summary = download.download_subscriptions(client, engine, Profile.model_validate(profile), run_id=run_id,
-                                                  as_of=datetime.fromisoformat(as_of), job=job, batch_size=40)
+        summary = download.run(ctx, GivenZoom(client), batch_size=40)
     finally:
         client.close()
         engine.dispose()
-    return {"summary": summary, "lock_wait_s": job.counts["lock_wait_s"]}
+    return {"summary": summary.report, "lock_wait_s": ctx.job.counts["lock_wait_s"]}
 
 
 # ------------------------------------------------------------------------------------- reclaims
@@ -206,7 +206,7 @@ def pipeline_run(env: dict, profile_path: str, run_id: str, as_of: str, interval
     from zoom_sam.operators.download_subscriptions import DownloadSubscriptionsOperator
     from zoom_sam.operators.reconcile import ReconcileOperator
     from zoom_sam.operators.validate_profile import ValidateProfileOperator
-    from zoom_sam.subscriptions import download
+    from zoom_sam.subscriptions import process as download
 
     _meet_before_merging(download, barrier)
     common = {"profile_path": profile_path, "profile_alias": "acme"}

@@ -4,5 +4,6 @@ Read ``docs/activity.md`` first. Modules, each with one job: ``window`` (what a 
 ``holders`` (who, and which shard), ``sweep`` (the concurrent per-holder reads), ``occurrences``
 (listing items -> rows, the window filter), ``store`` (batched idempotent writes), ``coverage``
 (coverage and retention), ``host_report`` (the optional report source), ``progress`` (task log
-lines) and ``pull`` (the two entry points the operators call).
+lines), and the two processes the operators run: ``shard`` (one shard of the sweep) and
+``completion`` (coverage and retention once every shard succeeded).
 """

@@ -17,21 +17,26 @@ fails with a message saying so.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
-from zoom_sam.activity.occurrences import MEETING_HOSTED, WEBINAR_HOSTED
+from zoom_sam.activity.holders import Holder
 from zoom_sam.activity.progress import SweepProgress
 from zoom_sam.activity.store import ActivityWriter
+from zoom_sam.activity.sweep import SweepPlan, sweep
 from zoom_sam.activity.window import Window
+from zoom_sam.errors import ConfigurationError
+from zoom_sam.vocabulary import EventType
 from zoom_sam.warehouse.schema import activity_event
 from zoom_sam.zoom.budget import pages
+from zoom_sam.zoom.client import ZoomClient
 from zoom_sam.zoom.errors import ZoomApiError
 
 log = logging.getLogger(__name__)
@@ -41,8 +46,9 @@ REPORT_SCOPE = "report:read:list_users:admin"
 DAYS_IN_FLIGHT = 8  # enough to keep the Heavy limit busy at Zoom's latency; each day's hosts are held until landed
 
 
-class HostReportUnavailable(RuntimeError):
-    """The report cannot serve this window (scope not granted, or days beyond six months)."""
+class HostReportUnavailable(ConfigurationError):
+    """The report cannot serve this window (scope not granted, or days beyond six months): only a
+    change of the Zoom app's scopes or of the profile makes it work, never a retry."""
 
 
 def days_of(window: Window) -> Iterator[date]:
@@ -58,7 +64,7 @@ def webinars_by_day(conn: Connection, alias: str, window: Window) -> Counter:
     rows = conn.execute(
         sa.select(activity_event.c.user_id, activity_event.c.occurred_at).where(
             activity_event.c.profile_alias == alias,
-            activity_event.c.event_type == WEBINAR_HOSTED,
+            activity_event.c.event_type == EventType.WEBINAR_HOSTED,
             activity_event.c.occurred_at >= window.start,
             activity_event.c.occurred_at < window.end,
         )
@@ -68,8 +74,27 @@ def webinars_by_day(conn: Connection, alias: str, window: Window) -> Counter:
     return per_day
 
 
+def read_host_report(client: ZoomClient, engine: Engine, holders: Sequence[Holder], plan: SweepPlan,
+                     max_in_flight: int | None, batch_holders: int) -> dict[str, Any]:
+    """The whole host_report sweep; returns its counts.
+
+    Webinars per user first (to subtract them from the report's counts), then the report day by day.
+    """
+    webinar_holders = [h for h in holders if h.webinar]
+    webinars = sweep(client, engine, webinar_holders, dataclasses.replace(plan, meetings=False),
+                     max_in_flight=max_in_flight, batch_holders=batch_holders)
+    with engine.connect() as conn:
+        per_day = webinars_by_day(conn, plan.alias, plan.window)
+    writer = ActivityWriter(engine, plan.alias, batch_holders=batch_holders)
+    report = land_host_report(client, writer, plan.window, {h.user_id for h in holders}, per_day, alias=plan.alias)
+    counts = webinars.as_dict()
+    counts.update(report)
+    counts.update(holders=len(holders), holders_done=len(holders), meeting_events=report["report_meetings"])
+    return counts
+
+
 def land_host_report(
-    client: Any,
+    client: ZoomClient,
     writer: ActivityWriter,
     window: Window,
     holders: Collection[str],
@@ -132,6 +157,6 @@ def land_host_report(
 
 def _row(alias: str, user_id: str, day: date, n: int, midnight: datetime, minutes: int,
          pulled_at: datetime) -> dict[str, Any]:
-    return {"profile_alias": alias, "event_type": MEETING_HOSTED, "event_id": f"report:{user_id}:{day.isoformat()}:{n}",
+    return {"profile_alias": alias, "event_type": EventType.MEETING_HOSTED, "event_id": f"report:{user_id}:{day.isoformat()}:{n}",
             "user_id": user_id, "meeting_id": None, "occurred_at": midnight, "duration_minutes": minutes,
             "source": SOURCE, "pulled_at": pulled_at}

@@ -18,27 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from zoom_sam.activity.window import Window
-
-MEETING_HOSTED = "meeting_hosted"
-WEBINAR_HOSTED = "webinar_hosted"
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Zoom's ``2026-11-20T10:00:00Z`` as an aware datetime; None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
+from zoom_sam.vocabulary import EventType
+from zoom_sam.zoom.timestamps import parse_zoom_time
 
 
 def running_after(item: Mapping[str, Any], moment: datetime) -> bool:
     """Whether a listed instance was hosted at or after ``moment``: it started then or later, or it
     started before and was still running (start + duration). A meeting from 23:30 to 00:15 is
     hosting on both sides of midnight. Undated items are not."""
-    start = parse_time(item.get("start_time"))
+    start = parse_zoom_time(item.get("start_time"))
     if start is None:
         return False
     return start >= moment or start + timedelta(minutes=minutes(item.get("duration")) or 0) > moment
@@ -67,7 +55,7 @@ def sort_items(
     """Sort one listing's items into hosted rows (started in the window) or dropped (counted)."""
     out = into if into is not None else HolderRows()
     for item in items:
-        start = parse_time(item.get("start_time"))
+        start = parse_zoom_time(item.get("start_time"))
         uuid = item.get("uuid")
         if start is None or not uuid:
             out.undated += 1
@@ -75,7 +63,7 @@ def sort_items(
         meeting_id = str(item["id"]) if item.get("id") is not None else None
         if window.contains(start):
             out.hosted.append({
-                "profile_alias": alias, "event_type": WEBINAR_HOSTED if webinar else MEETING_HOSTED,
+                "profile_alias": alias, "event_type": EventType.WEBINAR_HOSTED if webinar else EventType.MEETING_HOSTED,
                 "event_id": str(uuid), "user_id": user_id, "meeting_id": meeting_id, "occurred_at": start,
                 "duration_minutes": minutes(item.get("duration")), "source": source, "pulled_at": pulled_at,
             })

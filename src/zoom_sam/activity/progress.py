@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zoom_sam.zoom.client import ZoomClient
 
 
 def api_delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +28,7 @@ def api_delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
 class SweepProgress:
     """Counts holders done and logs a line at most every ``every_s`` seconds (and at the end)."""
 
-    def __init__(self, log: logging.Logger, client: Any, *, total: int, category: str,
+    def __init__(self, log: logging.Logger, client: ZoomClient, *, total: int, category: str,
                  label: str = "holders", every_s: float = 10.0) -> None:
         self.log = log
         self.client = client

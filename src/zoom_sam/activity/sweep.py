@@ -36,7 +36,9 @@ from zoom_sam.activity.occurrences import HolderRows, sort_items
 from zoom_sam.activity.progress import SweepProgress
 from zoom_sam.activity.store import ActivityWriter
 from zoom_sam.activity.window import Window, query_dates
+from zoom_sam.vocabulary import EventType
 from zoom_sam.zoom.budget import pages
+from zoom_sam.zoom.client import ZoomClient
 from zoom_sam.zoom.errors import ZoomApiError, ZoomNotFound
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,7 @@ class SweepCounts:
         }
 
 
-def read_holder(client: Any, plan: SweepPlan, holder: Holder, pulled_at: datetime) -> HolderRead:
+def read_holder(client: ZoomClient, plan: SweepPlan, holder: Holder, pulled_at: datetime) -> HolderRead:
     """Every call of one holder (runs on a worker thread); see the module docstring."""
     window = plan.window_for(holder)
     out = HolderRead()
@@ -141,7 +143,7 @@ def read_holder(client: Any, plan: SweepPlan, holder: Holder, pulled_at: datetim
 
 
 def sweep(
-    client: Any,
+    client: ZoomClient,
     engine: Engine,
     holders: Sequence[Holder],
     plan: SweepPlan,
@@ -176,7 +178,7 @@ def _count(counts: SweepCounts, holder: Holder, read: HolderRead) -> None:
     counts.done += 1
     counts.new_holders += read.new_holder
     hosted = read.rows.hosted
-    webinars = sum(1 for row in hosted if row["event_type"] == "webinar_hosted")
+    webinars = sum(1 for row in hosted if row["event_type"] == EventType.WEBINAR_HOSTED)
     counts.webinar_events += webinars
     counts.meeting_events += len(hosted) - webinars
     counts.listing_pages_needed += read.pages_needed

@@ -31,10 +31,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zoom_sam.activity.occurrences import MEETING_HOSTED, WEBINAR_HOSTED, running_after
+from zoom_sam.activity.occurrences import running_after
 from zoom_sam.activity.window import query_dates
 from zoom_sam.licensing import Held, held_subscriptions, identifier_exclusion, needs_seat, threshold_for
 from zoom_sam.reclaim.model import CLOSED_CANCELED, CLOSED_SKIPPED, Candidate
+from zoom_sam.vocabulary import EventType
 from zoom_sam.zoom.errors import ZoomNotFound
 
 
@@ -98,13 +99,13 @@ def check_user(
         hosted = _first(m for m in client.list_meetings(uid, type="previous_meetings", from_=since)
                         if running_after(m, as_of))
         if hosted:
-            out.seen.append((MEETING_HOSTED, hosted))
+            out.seen.append((EventType.MEETING_HOSTED, hosted))
             out.stop(uses_meetings, CLOSED_CANCELED, f"activity: hosted meeting {_describe(hosted)}, running after "
                                                      f"the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
         else:
             upcoming = _first(client.list_meetings(uid, type="upcoming"))
             if upcoming:
-                out.seen.append((MEETING_HOSTED, upcoming))
+                out.seen.append((EventType.MEETING_HOSTED, upcoming))
                 out.stop(uses_meetings, CLOSED_SKIPPED, f"upcoming meeting {_describe(upcoming)}")
 
     uses_webinars = out.left(cands, lambda c: c.is_seat or c.addon == "webinar")
@@ -114,11 +115,11 @@ def check_user(
             upcoming = {w.get("uuid") for w in client.list_webinars(uid, type="upcoming")}
             hosted = [w for w in since_as_of if w.get("uuid") not in upcoming]
             if hosted:
-                out.seen.append((WEBINAR_HOSTED, hosted[0]))
+                out.seen.append((EventType.WEBINAR_HOSTED, hosted[0]))
                 out.stop(uses_webinars, CLOSED_CANCELED, f"activity: hosted webinar {_describe(hosted[0])}, running "
                                                          f"after the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
             else:
-                out.seen.append((WEBINAR_HOSTED, since_as_of[0]))
+                out.seen.append((EventType.WEBINAR_HOSTED, since_as_of[0]))
                 out.stop(uses_webinars, CLOSED_SKIPPED, f"upcoming webinar {_describe(since_as_of[0])}")
 
     _keep_seat_for_its_addons(out, cands, excluded_identifiers)

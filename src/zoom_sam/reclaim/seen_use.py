@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from zoom_sam.activity.occurrences import minutes, parse_time
+from zoom_sam.activity.occurrences import minutes
 from zoom_sam.warehouse.schema import activity_event
 from zoom_sam.warehouse.upsert import upsert
+from zoom_sam.zoom.timestamps import parse_zoom_time
 
 SOURCE = "reclaim_recheck"
 
@@ -29,7 +30,7 @@ def record_seen_use(engine: Engine, profile_alias: str, user_id: str, seen: Sequ
     now = datetime.now(timezone.utc)
     rows = []
     for event_type, item in seen:
-        start, uuid = parse_time(item.get("start_time")), item.get("uuid")
+        start, uuid = parse_zoom_time(item.get("start_time")), item.get("uuid")
         if start is None or not uuid:
             continue
         rows.append({"profile_alias": profile_alias, "event_type": event_type, "event_id": str(uuid),

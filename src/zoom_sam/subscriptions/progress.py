@@ -10,14 +10,16 @@ import math
 import time
 from collections import Counter
 
-PAGE_SIZE = 300
-
 
 class Progress:
-    """Counts users listed and settings read, and logs a line at most every ``every_s`` seconds."""
+    """Counts users listed and settings read, and logs a line at most every ``every_s`` seconds.
 
-    def __init__(self, log: logging.Logger, every_s: float = 10.0):
+    ``page_size`` is the client's (``ZoomConfig.page_size``): the line says which page a listing is at.
+    """
+
+    def __init__(self, log: logging.Logger, page_size: int, every_s: float = 10.0):
         self.log = log
+        self.page_size = page_size
         self.every_s = every_s
         self.started = time.monotonic()
         self._last = self.started
@@ -46,7 +48,7 @@ class Progress:
         total = sum(self.users.values())
         self.log.info(
             "listing %s users: page %d, %d %s users so far (%d in all), %d settings read, %.0f users/s",
-            status, math.ceil(self.users[status] / PAGE_SIZE), self.users[status], status, total,
+            status, math.ceil(self.users[status] / self.page_size), self.users[status], status, total,
             self.settings_read, total / max(now - self.started, 1e-9),
         )
 

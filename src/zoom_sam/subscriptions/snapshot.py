@@ -6,11 +6,11 @@ excluded by which rule) can be tested on plain dicts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from zoom_sam.licensing import held_subscriptions, identifier_exclusion, model_for, user_exclusion, user_key
 from zoom_sam.profiles import Profile
+from zoom_sam.zoom.timestamps import parse_zoom_time
 
 
 def user_row(user: Mapping[str, Any]) -> dict[str, Any]:
@@ -26,8 +26,8 @@ def user_row(user: Mapping[str, Any]) -> dict[str, Any]:
         "dept": user.get("dept") or None,
         "role_id": None if user.get("role_id") is None else str(user["role_id"]),
         "group_ids": list(user.get("group_ids") or []),
-        "user_created_at": _timestamp(user.get("created_at")),
-        "last_login_time": _timestamp(user.get("last_login_time")),
+        "user_created_at": parse_zoom_time(user.get("created_at")),
+        "last_login_time": parse_zoom_time(user.get("last_login_time")),
         "last_client_version": user.get("last_client_version"),
     }
 
@@ -56,8 +56,3 @@ def subscription_rows(
         })
     return rows
 
-
-def _timestamp(value: Any) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

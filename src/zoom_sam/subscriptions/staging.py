@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from zoom_sam.errors import ZoomSamError
 from zoom_sam.warehouse.owner import Owner
 from zoom_sam.warehouse.schema import stage_run, stage_subscription, stage_zoom_user
 from zoom_sam.warehouse.sql import run_sql
@@ -30,8 +31,12 @@ from zoom_sam.warehouse.upsert import DEFAULT_BATCH_SIZE, upsert
 STALE_AFTER = timedelta(hours=24)
 
 
-class StagingSuperseded(RuntimeError):
-    """Another try owns this run's staging now: this try must neither write nor merge."""
+class StagingSuperseded(ZoomSamError):
+    """Another try owns this run's staging now: this try must neither write nor merge.
+
+    Not retryable: the newer try is the live one, and a retry of this one would only take the
+    run over from it.
+    """
 
 
 class StageWriter:

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zoom_sam.subscriptions.download import STATUSES
 from zoom_sam.timeouts.size import AccountSize
+from zoom_sam.vocabulary import UserStatus
 from zoom_sam.zoom.endpoints import HEAVY, LIGHT, MEDIUM
 
 CALL_SECONDS = 0.5
@@ -59,7 +59,7 @@ def _pages(users: int, config: Any) -> int:
 
 
 def download_work(size: AccountSize, profile: Any, config: Any, shards: int) -> dict[str, int]:
-    return {MEDIUM: _pages(size.users, config) + len(STATUSES) + size.holders}
+    return {MEDIUM: _pages(size.users, config) + len(UserStatus) + size.holders}
 
 
 def sweep_work(size: AccountSize, profile: Any, config: Any, shards: int) -> dict[str, int]:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from zoom_sam.zoom.timestamps import parse_zoom_time
+
 
 @dataclass(frozen=True)
 class Listing:
@@ -106,11 +108,18 @@ def _listing_problem(listing: Listing, body: Any) -> str | None:
     return None
 
 
+# A user's timestamps the warehouse keeps: a value that is there must be readable (never guessed).
+_USER_TIMES = ("created_at", "last_login_time")
+
+
 def _user_problem(user: Mapping[str, Any], where: str) -> str | None:
     if item_key(user, ("id", "email")) is None:
         return f"{where} has no id and no email"
     if not _is_int(user.get("type")):
         return f"{where} has type {_describe(user.get('type'))}, not a user type number"
+    for name in _USER_TIMES:
+        if user.get(name) and parse_zoom_time(user[name]) is None:
+            return f"{where} has {name} as {_describe(user[name])} that is not a timestamp with a zone"
     return None
 
 

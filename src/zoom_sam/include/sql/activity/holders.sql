@@ -12,6 +12,6 @@ SELECT
 FROM software_subscription
 WHERE profile_alias = :alias
   AND active = TRUE
-  AND user_status = 'active'
+  AND user_status = :user_active
 GROUP BY user_id
 ORDER BY user_id
