@@ -29,8 +29,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from zoom_sam.reconcile import reconcile
+from zoom_sam.process import GivenZoom, RunContext
+from zoom_sam.profiles import Profile
+from zoom_sam.reconcile.process import run as reconcile
+from zoom_sam.rules import PROFILE, Rules
+from zoom_sam.vocabulary import EventType, Mode, UserStatus
 from zoom_sam.warehouse.engine import engine_for_url
+from zoom_sam.warehouse.jobs import Job
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.schema import activity_coverage
 from zoom_sam.warehouse.sql import sql_dir
@@ -38,6 +43,8 @@ from zoom_sam.warehouse.sql import sql_dir
 ALIAS = "bench"
 AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
 TARGET_S = 30.0
+PROFILE_OF_BENCH = Profile.model_validate({"alias": ALIAS, "zoom_conn_id": "zoom_bench",
+                                           "reclaim": {"mode": Mode.DRY_RUN.value}})
 PG_ADMIN_URL = os.environ.get("ZOOM_SAM_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 # One account of ``users`` seat holders; the first 10/85 of them also hold a webinar add-on, the
@@ -121,7 +128,11 @@ def _bench(name: str, url: str, users: int) -> None:
 def _measured(engine, as_of):
     tracemalloc.start()
     clock = time.monotonic()
-    summary = reconcile(engine, ALIAS, as_of, mode="dry_run", run_id=f"bench__{as_of.date()}")
+    with engine.connect() as conn:
+        rules = Rules.recorded(conn, ALIAS)
+    ctx = RunContext(profile=PROFILE_OF_BENCH, warehouse=engine, as_of=as_of, run_id=f"bench__{as_of.date()}",
+                     job=Job(), rules=rules)
+    summary = reconcile(ctx, GivenZoom()).report
     wall = time.monotonic() - clock
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -202,11 +213,12 @@ def _generate(engine, users: int) -> tuple[int, int]:
                        f"ELSE TIMESTAMP '{as_of_naive - timedelta(days=500)}' END")
             occurred = f"TIMESTAMP '{as_of_naive}' - age * INTERVAL '1 second'"
         stamp = f"'{as_of_naive:%Y-%m-%d %H:%M:%S}.000000'" if dialect == "sqlite" else f"TIMESTAMP '{as_of_naive}'"
+        status = f"CASE WHEN u % 100 = 42 THEN '{UserStatus.PENDING}' ELSE '{UserStatus.ACTIVE}' END"
         _sql(conn, 
             "INSERT INTO zoom_user (profile_alias, user_id, email, user_type, status, user_created_at, present, "
             "first_seen_at, last_seen_at, updated_at) "
             f"SELECT '{ALIAS}', CASE WHEN u % 100 = 42 THEN user_id || '@example.com' ELSE user_id END, "
-            f"user_id || '@example.com', 2, CASE WHEN u % 100 = 42 THEN 'pending' ELSE 'active' END, {created}, "
+            f"user_id || '@example.com', 2, {status}, {created}, "
             f"TRUE, {stamp}, {stamp}, {stamp} FROM bench_user"
         )
         # Pending invitations hold the seat only (add-ons need an active user).
@@ -220,14 +232,15 @@ def _generate(engine, users: int) -> tuple[int, int]:
                 "user_status, active, excluded, first_seen_at, last_seen_at, updated_at) "
                 f"SELECT '{ALIAS}', CASE WHEN u % 100 = 42 THEN user_id || '@example.com' ELSE user_id END, "
                 f"'{identifier}', user_id || '@example.com', '{model}', "
-                "CASE WHEN u % 100 = 42 THEN 'pending' ELSE 'active' END, TRUE, u % 100 = 7, "
+                f"{status}, TRUE, u % 100 = 7, "
                 f"{stamp}, {stamp}, {stamp} FROM bench_user WHERE {condition}"
             )
         # Event k of user u: spread evenly over the user's class range, each with a pseudo-random
         # jitter inside its step; every fifth event of a webinar holder is a webinar.
         _sql(conn, 
             "INSERT INTO activity_event (profile_alias, event_type, event_id, user_id, occurred_at, source, pulled_at) "
-            f"SELECT '{ALIAS}', CASE WHEN b.webinar = 1 AND k.n % 5 = 0 THEN 'webinar_hosted' ELSE 'meeting_hosted' END, "
+            f"SELECT '{ALIAS}', CASE WHEN b.webinar = 1 AND k.n % 5 = 0 THEN '{EventType.WEBINAR_HOSTED}' "
+            f"ELSE '{EventType.MEETING_HOSTED}' END, "
             "'e' || CAST(b.u AS VARCHAR(12)) || '_' || CAST(k.n AS VARCHAR(12)), b.user_id, "
             f"{occurred.replace('age', '(b.age_from + k.n * b.age_step + (k.n * 7919 + b.u * 104729) % b.age_step)')}, 'bench', {stamp} "
             "FROM bench_user b JOIN bench_n k ON k.n < b.events WHERE b.u % 100 <> 42"
@@ -242,7 +255,7 @@ def _generate(engine, users: int) -> tuple[int, int]:
             _sql(conn, 
                 "INSERT INTO reclamation_rule (profile_alias, rule_index, software_model_pattern, "
                 f"last_activity_threshold_days, disassociate_pending_invitations, source) "
-                f"VALUES ('{ALIAS}', {index}, '{pattern}', {days}, FALSE, 'profile')"
+                f"VALUES ('{ALIAS}', {index}, '{pattern}', {days}, FALSE, '{PROFILE}')"
             )
         for model, purchased, cost in (("zoom_meetings_licensed", users, "149.90"),
                                        ("zoom_webinar_500", webinar_holders // 2, "690.00"),

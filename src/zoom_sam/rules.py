@@ -70,13 +70,12 @@ class Rules:
     def for_model(self, model: str) -> RuleMatch:
         """The first rule whose pattern matches ``model``; else the 60-day default, saying so.
 
-        A recorded ``default`` row names its model exactly and reads back as the default it was.
+        A recorded ``default`` row names its model exactly and reads back as the default it was,
+        with its index, so the record of a threshold (``reconcile_rule``) points at the row.
         """
         for rule in self.rules:
             if fnmatchcase(model, rule.pattern):
-                if rule.source == DEFAULT:
-                    break
-                return RuleMatch(rule.threshold_days, rule.pattern, PROFILE, rule.index,
+                return RuleMatch(rule.threshold_days, rule.pattern, rule.source, rule.index,
                                  rule.disassociate_pending_invitations)
         return RuleMatch(DEFAULT_THRESHOLD_DAYS, model, DEFAULT)
 

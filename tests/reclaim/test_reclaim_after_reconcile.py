@@ -7,9 +7,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.reclaim.world import ALIAS, AS_OF
+from tests.reclaim.world import ALIAS, AS_OF, make_profile
 from tests.reconcile.account import Account
-from zoom_sam.reconcile import reconcile
+from tests.support.run_context import make_context
+from zoom_sam.process import GivenZoom
+from zoom_sam.reconcile.process import run as reconcile
 from zoom_sam.warehouse.schema import license_position, reconcile_evaluation, software_subscription
 
 
@@ -20,7 +22,7 @@ def _reconcile_then_reclaim(world):
     idle = world.licensed("idle")
     busy = world.licensed("busy")
     account.hosted(busy["key"], AS_OF - timedelta(days=2))
-    reconcile(world.engine, ALIAS, AS_OF, mode="automatic", run_id="scheduled__2026-11-28")
+    reconcile(make_context(world.engine, make_profile("automatic"), AS_OF, run_id="scheduled__2026-11-28"), GivenZoom())
 
     outcome = world.reclaim()
 
@@ -38,7 +40,7 @@ def _reconcile_then_reclaim(world):
 
     # Re-running the date converges: same candidates, same figures, no call to Zoom.
     calls = len(world.sb.log)
-    reconcile(world.engine, ALIAS, AS_OF, mode="automatic", run_id="scheduled__2026-11-28")
+    reconcile(make_context(world.engine, make_profile("automatic"), AS_OF, run_id="scheduled__2026-11-28"), GivenZoom())
     world.reclaim()
     assert _seat_position(world) == position and len(world.sb.log) == calls
 
@@ -76,7 +78,8 @@ def _webinar_hosted_the_day_its_addon_goes(world):
     world.sb.clock.advance(timedelta(hours=15).total_seconds())
     world.account.set_feature(host["email"], "webinar", False)
     account.end(host["key"], "zoom_webinar_500")
-    reconcile(world.engine, ALIAS, AS_OF + timedelta(days=1), mode="automatic", run_id="scheduled__2026-11-29")
+    reconcile(make_context(world.engine, make_profile("automatic"), AS_OF + timedelta(days=1),
+                           run_id="scheduled__2026-11-29"), GivenZoom())
 
     with world.engine.connect() as conn:
         verdict = conn.execute(sa.select(reconcile_evaluation.c.status, reconcile_evaluation.c.last_activity_at)

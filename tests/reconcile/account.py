@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from tests.support.run_context import make_context
+
 from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
+from zoom_sam.process import GivenZoom
+from zoom_sam.profiles import Profile
+from zoom_sam.vocabulary import EventType, Mode
 from zoom_sam.warehouse.schema import (
     activity_coverage,
     activity_event,
@@ -63,7 +68,7 @@ class Account:
         self.holds(user_id, **holds)
         return user_id
 
-    def hosted(self, user_id: str, at: datetime, event_type: str = "meeting_hosted") -> None:
+    def hosted(self, user_id: str, at: datetime, event_type: EventType = EventType.MEETING_HOSTED) -> None:
         self._events += 1
         self._insert(activity_event, event_type=event_type, event_id=f"ev{self._events}", user_id=user_id,
                      occurred_at=at, source="test", pulled_at=AS_OF)
@@ -119,10 +124,16 @@ def varied_account(account: Account) -> None:
     account.entitled("zoom_webinar_500", 5, "690.00")
 
 
-def run(engine, as_of: datetime = AS_OF, mode: str = "dry_run", run_id: str = "scheduled__test") -> dict:
-    from zoom_sam.reconcile import reconcile
+def profile_of(alias: str = ALIAS, mode: Mode = Mode.DRY_RUN) -> Profile:
+    """The smallest profile reconcile runs for: its alias and reclaim mode (the rules are the recorded rows)."""
+    return Profile.model_validate({"alias": alias, "zoom_conn_id": "zoom_test", "reclaim": {"mode": mode.value}})
 
-    return reconcile(engine, ALIAS, as_of, mode=mode, run_id=run_id)
+
+def run(engine, as_of: datetime = AS_OF, mode: Mode = Mode.DRY_RUN, run_id: str = "scheduled__test") -> dict:
+    """Reconcile the account as its task would; returns the task's report (its XCom)."""
+    from zoom_sam.reconcile.process import run as reconcile
+
+    return reconcile(make_context(engine, profile_of(mode=mode), as_of, run_id=run_id), GivenZoom()).report
 
 
 def table_rows(engine, table, *, exclude: tuple[str, ...] = ()) -> list[dict]:

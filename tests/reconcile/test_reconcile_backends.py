@@ -5,6 +5,7 @@ import pytest
 
 from tests.reconcile.account import AS_OF, DAY, Account, run, table_rows, varied_account
 
+from zoom_sam.vocabulary import Mode
 from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.schema import (
@@ -28,12 +29,12 @@ def _history(engine) -> list[dict]:
     varied_account(account)
     account.rule(0, "zoom_webinar_*", 30)
     account.covered(AS_OF - 120 * DAY, AS_OF, source="user_webinars")
-    summaries = [run(engine, mode="approval")]
+    summaries = [run(engine, mode=Mode.APPROVAL)]
     account.hosted("h12", AS_OF + DAY / 3)
     account.covered(AS_OF - 100 * DAY, AS_OF + DAY)
     account.covered(AS_OF - 120 * DAY, AS_OF + DAY, source="user_webinars")
     account.end("never")
-    summaries.append(run(engine, as_of=AS_OF + DAY, mode="approval"))
+    summaries.append(run(engine, as_of=AS_OF + DAY, mode=Mode.APPROVAL))
     return summaries
 
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from tests.reconcile.account import AS_OF, DAY, candidates, open_candidate, run, table_rows
 
+from zoom_sam.vocabulary import Mode
 from zoom_sam.warehouse.schema import (
     license_position,
     reconcile_rule,
@@ -98,11 +99,11 @@ def test_a_subscription_gone_or_excluded_closes_its_candidate_as_skipped(account
 def test_approval_mode_opens_candidates_awaiting_approval(account, warehouse):
     _stale_account(account)
 
-    run(warehouse.engine, mode="approval")
+    run(warehouse.engine, mode=Mode.APPROVAL)
     assert open_candidate(warehouse.engine, "idle")["state"] == "awaiting_approval"
 
     account.seat("later")
-    run(warehouse.engine, as_of=NEXT, mode="approval")
+    run(warehouse.engine, as_of=NEXT, mode=Mode.APPROVAL)
     assert open_candidate(warehouse.engine, "idle")["state"] == "awaiting_approval"
     assert open_candidate(warehouse.engine, "later")["state"] == "awaiting_approval"
 
@@ -147,7 +148,7 @@ def test_an_older_as_of_after_a_newer_one_writes_history_but_leaves_candidates_a
 
 
 def test_a_run_that_fails_midway_writes_nothing(account, warehouse, monkeypatch):
-    from zoom_sam.reconcile import run as run_module
+    from zoom_sam.reconcile import process as run_module
 
     _stale_account(account)
     real = run_module.run_sql

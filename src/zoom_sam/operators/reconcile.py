@@ -1,4 +1,4 @@
-"""reconcile: the operator over :func:`zoom_sam.reconcile.reconcile`, and the profile's Asset.
+"""reconcile: the operator over :func:`zoom_sam.reconcile.process.run`, and the profile's Asset.
 
 Each successful run emits an event on the Asset ``zoom_sam_license_position_<alias>``
 (``zoom-sam://<alias>/license_position``), so a Finance or BI DAG can be scheduled on a
@@ -8,19 +8,18 @@ profile's new license position instead of guessing when it lands::
     with DAG("finance_zoom", schedule=[license_position_asset("acme")]): ...
 
 The event's ``extra`` carries the as-of, so the consumer reads exactly that position.
-
-In the DAG factory the task is one line of ``PIPELINE``, after ``pull_activity`` (or
-``download_subscriptions`` when the profile has no activity task):
-``Step("reconcile", ReconcileOperator)``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset
 
-from zoom_sam.operators.base import ProfileOperator, ProfileRun
+from zoom_sam.operators.base import ProfileOperator
 from zoom_sam.warehouse.lock_names import STATE
+
+if TYPE_CHECKING:
+    from zoom_sam.process import RunContext, Summary
 
 
 def license_position_asset(profile_alias: str) -> Asset:
@@ -38,31 +37,15 @@ class ReconcileOperator(ProfileOperator):
     """
 
     warehouse_lock = STATE
+    process = "zoom_sam.reconcile.process:run"
+    zoom_work = None
 
     def __init__(self, *, profile_alias: str, **kwargs: Any) -> None:
         kwargs.setdefault("outlets", [license_position_asset(profile_alias)])
         kwargs.setdefault("max_active_tis_per_dag", 1)
         super().__init__(profile_alias=profile_alias, **kwargs)
 
-    def run(self, run: ProfileRun) -> dict[str, Any]:
-        from zoom_sam.reconcile import reconcile
-
-        summary = reconcile(run.engine, run.profile.alias, run.as_of, mode=run.profile.reclaim.mode,
-                            run_id=run.run_id)
-        run.job.counts.update({
-            "subscriptions": summary["subscriptions"],
-            **summary["verdicts"],
-            **{f"candidates_{k}": v for k, v in summary["candidates"].items() if k != "open"},
-            **{f"open_{k}": v for k, v in summary["candidates"]["open"].items()},
-            "superseded": summary["superseded"],
-        })
-        if summary["insufficient_history"]:
-            run.job.status = "insufficient_history"
-            run.job.message = (
-                f"{summary['insufficient_history']} subscriptions not judged: the analysed activity "
-                f"({summary['coverage']['from']} to {summary['coverage']['to']}) does not span their threshold window"
-            )
-        run.context["outlet_events"][license_position_asset(run.profile.alias)].extra = {
-            "as_of": summary["as_of"], "models": summary["models"],
+    def finish(self, context: Any, ctx: RunContext, summary: Summary) -> None:
+        context["outlet_events"][license_position_asset(ctx.profile.alias)].extra = {
+            "as_of": summary.report["as_of"], "models": summary.report["models"],
         }
-        return summary

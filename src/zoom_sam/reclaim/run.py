@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from zoom_sam.process import GivenZoom, RunContext
 from zoom_sam.reclaim import guards, report
 from zoom_sam.reclaim.budget import minimal_calls
 from zoom_sam.reclaim.downloaded import Downloaded, load_downloaded
@@ -51,7 +52,9 @@ from zoom_sam.reclaim.model import (
 from zoom_sam.reclaim.plan import would_write
 from zoom_sam.reclaim.selection import apply_exclusions, load_candidates
 from zoom_sam.reclaim.users import UserRecords
-from zoom_sam.reconcile.run import reconcile
+from zoom_sam.reconcile import process as reconcile
+from zoom_sam.rules import Rules
+from zoom_sam.warehouse.jobs import Job
 from zoom_sam.zoom.scopes import RECLAIM, describe_missing, missing_by_process
 
 log = logging.getLogger(__name__)
@@ -186,7 +189,10 @@ def reclaim(
     if not outcome.dry_run and outcome.reclaimed:
         # The reclaimed subscriptions ended: the as-of's verdicts and position are recomputed from
         # the warehouse as it is now, exactly what a re-run of this date's reconcile will find.
-        reconcile(engine, alias, as_of, mode=mode, run_id=run_id)
+        with engine.connect() as conn:
+            rules = Rules.recorded(conn, alias)
+        reconcile.run(RunContext(profile=profile, warehouse=engine, as_of=as_of, run_id=run_id, job=Job(),
+                                 rules=rules), GivenZoom())
     log.info("%s", outcome.render())
     if outcome.unresolved:
         raise ReclaimIncomplete(

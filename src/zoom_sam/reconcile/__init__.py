@@ -1,9 +1,6 @@
 """Reconcile: last activity, removal candidates with their evidence, license positions and the
 threshold simulation of one profile as of a run (docs/reconcile.md has the rules).
 
-``reconcile(engine, profile_alias, as_of, mode=..., run_id=...)`` is the whole process; the
-operator in ``zoom_sam.operators.reconcile`` only calls it.
+The process is :func:`zoom_sam.reconcile.process.run`; its rule resolution per model is
+:mod:`zoom_sam.reconcile.rules`.
 """
-from zoom_sam.reconcile.run import reconcile
-
-__all__ = ["reconcile"]

@@ -51,12 +51,12 @@ held AS MATERIALIZED (
         CASE WHEN r.counts_meetings THEN (
             SELECT max(e.occurred_at) FROM activity_event e
             WHERE e.profile_alias = s.profile_alias AND e.user_id = s.user_id
-              AND e.event_type = 'meeting_hosted' AND e.occurred_at < :as_of
+              AND e.event_type = :event_meeting_hosted AND e.occurred_at < :as_of
         ) END AS last_meeting_at,
         CASE WHEN r.counts_webinars THEN (
             SELECT max(e.occurred_at) FROM activity_event e
             WHERE e.profile_alias = s.profile_alias AND e.user_id = s.user_id
-              AND e.event_type = 'webinar_hosted' AND e.occurred_at < :as_of
+              AND e.event_type = :event_webinar_hosted AND e.occurred_at < :as_of
         ) END AS last_webinar_at
     FROM software_subscription s
     JOIN reconcile_rule r
@@ -80,7 +80,7 @@ known AS (
     FROM (
         SELECT h.*,
             CASE
-                WHEN h.user_status = 'pending' THEN h.user_created_at
+                WHEN h.user_status = :user_pending THEN h.user_created_at
                 WHEN h.covered_from IS NULL OR h.covered_to < :as_of THEN NULL
                 WHEN h.user_created_at >= h.covered_from THEN h.user_created_at
                 ELSE h.covered_from
@@ -92,7 +92,7 @@ idle AS (
     SELECT k.*,
         CASE
             WHEN k.known_since IS NULL THEN NULL
-            WHEN k.user_status <> 'pending' AND k.last_activity_at >= k.known_since THEN k.last_activity_at
+            WHEN k.user_status <> :user_pending AND k.last_activity_at >= k.known_since THEN k.last_activity_at
             ELSE k.known_since
         END AS inactive_since
     FROM known k
@@ -106,12 +106,12 @@ aged AS (
 judged AS (
     SELECT a.*,
         CASE
-            WHEN a.excluded THEN 'excluded'
-            WHEN a.inactive_days >= a.threshold_days THEN 'candidate'
-            WHEN a.last_activity_at > a.window_start THEN 'used'
-            WHEN a.user_created_at > a.window_start THEN 'new_account'
-            WHEN a.assigned_at > a.window_start THEN 'new_subscription'
-            ELSE 'insufficient_history'
+            WHEN a.excluded THEN :verdict_excluded
+            WHEN a.inactive_days >= a.threshold_days THEN :verdict_candidate
+            WHEN a.last_activity_at > a.window_start THEN :verdict_used
+            WHEN a.user_created_at > a.window_start THEN :verdict_new_account
+            WHEN a.assigned_at > a.window_start THEN :verdict_new_subscription
+            ELSE :verdict_insufficient_history
         END AS verdict
     FROM aged a
 ),
@@ -119,7 +119,7 @@ kept AS (
     -- Per user, the first add-on that needs the seat and is not a candidate itself.
     SELECT j.user_id, min(j.identifier) AS identifier
     FROM judged j
-    WHERE j.verdict <> 'candidate'
+    WHERE j.verdict <> :verdict_candidate
       AND (j.identifier IN ('webinar', 'large_meeting', 'zoom_events')
            OR j.identifier LIKE 'webinar:%' OR j.identifier LIKE 'large_meeting:%'
            OR j.identifier LIKE 'zoom_events:%')
@@ -127,18 +127,18 @@ kept AS (
 ),
 decided AS (
     SELECT j.*, k.identifier AS kept_identifier,
-        CASE WHEN j.verdict = 'candidate' AND j.identifier = 'user_type:2' AND k.identifier IS NOT NULL
-             THEN 'kept_by_addon' ELSE j.verdict END AS status
+        CASE WHEN j.verdict = :verdict_candidate AND j.identifier = 'user_type:2' AND k.identifier IS NOT NULL
+             THEN :verdict_kept_by_addon ELSE j.verdict END AS status
     FROM judged j
     LEFT JOIN kept k ON k.user_id = j.user_id
 ),
 reasoned AS (
     SELECT j.*,
-        CASE WHEN j.status = 'candidate' THEN
-            CASE WHEN j.user_status = 'pending' THEN 'pending_invitation'
-                 WHEN j.last_activity_at IS NULL THEN 'never_hosted'
-                 ELSE 'no_hosting_since' END
-             WHEN j.status = 'kept_by_addon' THEN substr('keeps ' || j.kept_identifier, 1, 64)
+        CASE WHEN j.status = :verdict_candidate THEN
+            CASE WHEN j.user_status = :user_pending THEN :reason_pending_invitation
+                 WHEN j.last_activity_at IS NULL THEN :reason_never_hosted
+                 ELSE :reason_no_hosting_since END
+             WHEN j.status = :verdict_kept_by_addon THEN substr('keeps ' || j.kept_identifier, 1, 64)
         END AS reason
     FROM decided j
 )
@@ -155,7 +155,7 @@ SELECT
     -- back ends have (SQLite's function; PostgreSQL's function-style cast to json). Timestamps
     -- print as the first 19 characters of their text form (ISO on both: SQLite stores that text,
     -- PostgreSQL prints it under its default DateStyle ISO) with a T and a Z.
-    CASE WHEN x.status = 'candidate' THEN json(
+    CASE WHEN x.status = :verdict_candidate THEN json(
         '{"as_of":"' || replace(substr(CAST(:as_of AS TEXT), 1, 19), ' ', 'T') || 'Z"'
         || ',"reason":"' || x.reason || '"'
         || ',"last_activity_at":'
@@ -174,7 +174,7 @@ SELECT
         || ',"previous_candidate_id":' || COALESCE(CAST((
             SELECT max(rc.candidate_id) FROM removal_candidate rc
             WHERE rc.profile_alias = x.profile_alias AND rc.user_id = x.user_id AND rc.identifier = x.identifier
-              AND rc.state LIKE 'closed%' AND rc.evaluated_as_of < :as_of
+              AND rc.state IN (:state_closed_complete, :state_closed_skipped, :state_closed_canceled) AND rc.evaluated_as_of < :as_of
         ) AS TEXT), 'null')
         || ',"window":{"from":'
         || COALESCE('"' || replace(substr(CAST(x.covered_from AS TEXT), 1, 19), ' ', 'T') || 'Z"', 'null')
@@ -182,15 +182,15 @@ SELECT
         || COALESCE('"' || replace(substr(CAST(
                CASE WHEN x.covered_to IS NULL OR x.covered_to < :as_of THEN x.covered_to ELSE :as_of END AS TEXT), 1, 19), ' ', 'T')
                || 'Z"', 'null')
-        || '},"events_seen":{"meeting_hosted":' || CAST((
+        || '},"events_seen":{"' || :event_meeting_hosted || '":' || CAST((
             SELECT count(*) FROM activity_event e
             WHERE e.profile_alias = x.profile_alias AND e.user_id = x.user_id
-              AND e.event_type = 'meeting_hosted' AND e.occurred_at >= x.covered_from AND e.occurred_at < :as_of
+              AND e.event_type = :event_meeting_hosted AND e.occurred_at >= x.covered_from AND e.occurred_at < :as_of
         ) AS TEXT)
-        || ',"webinar_hosted":' || CAST((
+        || ',"' || :event_webinar_hosted || '":' || CAST((
             SELECT count(*) FROM activity_event e
             WHERE e.profile_alias = x.profile_alias AND e.user_id = x.user_id
-              AND e.event_type = 'webinar_hosted' AND e.occurred_at >= x.covered_from AND e.occurred_at < :as_of
+              AND e.event_type = :event_webinar_hosted AND e.occurred_at >= x.covered_from AND e.occurred_at < :as_of
         ) AS TEXT)
         || '}}'
     ) END

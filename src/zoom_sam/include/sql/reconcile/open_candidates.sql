@@ -13,12 +13,12 @@ SELECT
     e.threshold_days, :as_of, :as_of, :run_id, :now, :now
 FROM reconcile_evaluation e
 WHERE e.profile_alias = :profile_alias
-  AND e.status = 'candidate'
+  AND e.status = :verdict_candidate
   AND NOT EXISTS (
       SELECT 1 FROM removal_candidate rc
       WHERE rc.profile_alias = e.profile_alias
         AND rc.user_id = e.user_id
         AND rc.identifier = e.identifier
-        AND (rc.state IN ('ready', 'awaiting_approval', 'attention_required') OR rc.evaluated_as_of >= :as_of)
+        AND (rc.state IN (:state_ready, :state_awaiting_approval, :state_attention_required) OR rc.evaluated_as_of >= :as_of)
   )
 ORDER BY e.user_id, e.identifier

@@ -21,9 +21,9 @@ WITH held AS (
         e.software_model,
         count(*) AS assigned,
         sum(CASE WHEN e.excluded THEN 1 ELSE 0 END) AS excluded,
-        sum(CASE WHEN e.status = 'used' THEN 1 ELSE 0 END) AS active,
-        sum(CASE WHEN NOT e.excluded AND e.status <> 'used' THEN 1 ELSE 0 END) AS stale,
-        sum(CASE WHEN e.status = 'candidate' AND rc.candidate_id IS NULL THEN 1 ELSE 0 END) AS reclaimable,
+        sum(CASE WHEN e.status = :verdict_used THEN 1 ELSE 0 END) AS active,
+        sum(CASE WHEN NOT e.excluded AND e.status <> :verdict_used THEN 1 ELSE 0 END) AS stale,
+        sum(CASE WHEN e.status = :verdict_candidate AND rc.candidate_id IS NULL THEN 1 ELSE 0 END) AS reclaimable,
         sum(CASE WHEN NOT e.excluded AND e.last_activity_at > :since_30 THEN 1 ELSE 0 END) AS dist_0_30,
         sum(CASE WHEN NOT e.excluded AND e.last_activity_at <= :since_30 AND e.last_activity_at > :since_60
                  THEN 1 ELSE 0 END) AS dist_30_60,
@@ -36,14 +36,14 @@ WITH held AS (
     FROM reconcile_evaluation e
     LEFT JOIN removal_candidate rc
       ON rc.profile_alias = e.profile_alias AND rc.user_id = e.user_id AND rc.identifier = e.identifier
-     AND rc.evaluated_as_of = :as_of AND rc.state NOT IN ('ready', 'awaiting_approval')
+     AND rc.evaluated_as_of = :as_of AND rc.state NOT IN (:state_ready, :state_awaiting_approval)
     WHERE e.profile_alias = :profile_alias
     GROUP BY e.software_model
 ),
 reclaimed AS (
     SELECT software_model, count(*) AS reclaimed
     FROM removal_candidate
-    WHERE profile_alias = :profile_alias AND state = 'closed_complete'
+    WHERE profile_alias = :profile_alias AND state = :state_closed_complete
       AND evaluated_as_of > :year_start AND evaluated_as_of <= :as_of
     GROUP BY software_model
 ),

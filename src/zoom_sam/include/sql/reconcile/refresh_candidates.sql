@@ -11,11 +11,11 @@ SET evaluated_as_of = :as_of,
     updated_at = :now
 FROM reconcile_evaluation e
 WHERE removal_candidate.profile_alias = :profile_alias
-  AND removal_candidate.state IN ('ready', 'awaiting_approval', 'attention_required')
+  AND removal_candidate.state IN (:state_ready, :state_awaiting_approval, :state_attention_required)
   AND e.profile_alias = removal_candidate.profile_alias
   AND e.user_id = removal_candidate.user_id
   AND e.identifier = removal_candidate.identifier
-  AND e.status = 'candidate'
+  AND e.status = :verdict_candidate
   AND (
       removal_candidate.evaluated_as_of <> :as_of
       OR removal_candidate.email <> e.email

@@ -1,4 +1,4 @@
-"""The reconcile entry point: one profile, one as-of, one transaction.
+"""The reconcile process: one profile, one as-of, one transaction.
 
 The work is a fixed sequence of set-based statements (``src/zoom_sam/include/sql/reconcile/``); nothing here
 reads subscriptions or events into Python, so memory does not grow with the account:
@@ -14,6 +14,9 @@ reads subscriptions or events into Python, so memory does not grow with the acco
 Step 3 only moves forward in time: a run whose as-of is older than one already reconciled for the
 profile (a backfill, a cleared old run) writes its position and simulation, which are history,
 but leaves subscriptions and candidates as the newer run left them.
+
+Reconcile never calls Zoom. A reclaim that ended subscriptions runs it again with its own context,
+so the as-of's position agrees with Zoom the same day.
 """
 from __future__ import annotations
 
@@ -22,9 +25,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
+from zoom_sam.errors import ZoomSamError
+from zoom_sam.process import RunContext, Summary, ZoomAccess
 from zoom_sam.reconcile.rules import write_rules
+from zoom_sam.vocabulary import OPEN_STATES, CandidateState, Mode, Verdict
 from zoom_sam.warehouse.schema import (
     activity_coverage,
     license_position,
@@ -37,87 +42,104 @@ from zoom_sam.warehouse.sql import run_sql
 
 log = logging.getLogger(__name__)
 
-MODES = ("dry_run", "approval", "automatic")
-VERDICTS = ("candidate", "used", "new_account", "new_subscription", "kept_by_addon", "insufficient_history",
-            "excluded")
-OPEN_STATES = ("ready", "awaiting_approval", "attention_required")
 DISTRIBUTION_DAYS = (30, 60, 90, 120)
+CANDIDATE_CHANGES = (CandidateState.CLOSED_CANCELED.value, CandidateState.CLOSED_SKIPPED.value, "refreshed", "opened")
 
 
-def reconcile(engine: Engine, profile_alias: str, as_of: datetime, *, mode: str, run_id: str) -> dict[str, Any]:
-    """Reconcile one profile as of ``as_of`` (aware; the run's data_interval_end); returns a summary.
+def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
+    """Reconcile ``ctx.profile`` as of ``ctx.as_of`` (aware; the run's data_interval_end).
 
-    ``mode`` is the profile's reclaim mode: new candidates are ``awaiting_approval`` in
-    ``approval`` mode, ``ready`` otherwise. ``run_id`` is recorded on the candidates it opens.
+    The profile's reclaim mode decides the state of new candidates: ``awaiting_approval`` in
+    approval mode, ``ready`` otherwise; ``ctx.run_id`` is recorded on the candidates it opens.
     Running it again for the same as-of on the same data changes no candidate and no subscription.
     """
-    if mode not in MODES:
-        raise ValueError(f"reclaim mode {mode!r} is not one of {', '.join(MODES)}")
-    if as_of.tzinfo is None:
-        raise ValueError(f"as_of {as_of!r} must be timezone-aware (UTC)")
-    as_of = as_of.astimezone(timezone.utc)
+    if ctx.as_of.tzinfo is None:
+        raise ZoomSamError(f"as_of {ctx.as_of!r} must be timezone-aware (UTC)")
+    alias = ctx.profile.alias
+    mode = Mode(ctx.profile.reclaim.mode)
+    as_of = ctx.as_of.astimezone(timezone.utc)
+    new_state = CandidateState.AWAITING_APPROVAL if mode == Mode.APPROVAL else CandidateState.READY
     params = {
-        "profile_alias": profile_alias,
+        "profile_alias": alias,
         "as_of": as_of,
         "now": datetime.now(timezone.utc),
-        "run_id": run_id,
-        "new_state": "awaiting_approval" if mode == "approval" else "ready",
+        "run_id": ctx.run_id,
+        "new_state": new_state.value,
         # The year the run's interval belongs to: the as-of is its exclusive end, so the run
         # ending at 1 January 00:00 still reports the whole previous year.
         "year_start": datetime((as_of - timedelta(microseconds=1)).year, 1, 1, tzinfo=timezone.utc),
         **{f"since_{days}": as_of - timedelta(days=days) for days in DISTRIBUTION_DAYS},
     }
-    with engine.begin() as conn:
+    with ctx.warehouse.begin() as conn:
         latest = conn.execute(
-            sa.select(sa.func.max(reconcile_rule.c.as_of)).where(reconcile_rule.c.profile_alias == profile_alias)
+            sa.select(sa.func.max(reconcile_rule.c.as_of)).where(reconcile_rule.c.profile_alias == alias)
         ).scalar_one()
         superseded = latest is not None and latest > as_of
-        models = write_rules(conn, profile_alias, as_of)
-        conn.execute(reconcile_evaluation.delete().where(reconcile_evaluation.c.profile_alias == profile_alias))
+        models = write_rules(conn, alias, as_of, ctx.rules)
+        conn.execute(reconcile_evaluation.delete().where(reconcile_evaluation.c.profile_alias == alias))
         run_sql(conn, "reconcile/evaluate", params)
         # The verdicts were just rewritten wholesale: fresh planner statistics, or PostgreSQL plans
         # every later statement for the row count it saw last (none on a first run) and can pick a
         # nested loop that is quadratic in the candidates. (Both back ends take the same statement.)
         conn.execute(sa.text(f"ANALYZE {reconcile_evaluation.name}"))
-        changes = dict.fromkeys(("closed_canceled", "closed_skipped", "refreshed", "opened"), 0)
+        changes = dict.fromkeys(CANDIDATE_CHANGES, 0)
         if not superseded:
             run_sql(conn, "reconcile/update_subscriptions", params)
-            changes["closed_canceled"] = run_sql(conn, "reconcile/cancel_candidates", params).rowcount
-            changes["closed_skipped"] = run_sql(conn, "reconcile/skip_candidates", params).rowcount
+            changes[CandidateState.CLOSED_CANCELED] = run_sql(conn, "reconcile/cancel_candidates", params).rowcount
+            changes[CandidateState.CLOSED_SKIPPED] = run_sql(conn, "reconcile/skip_candidates", params).rowcount
             changes["refreshed"] = run_sql(conn, "reconcile/refresh_candidates", params).rowcount
             changes["opened"] = run_sql(conn, "reconcile/open_candidates", params).rowcount
         for table, statement in ((license_position, "reconcile/position"),
                                  (threshold_simulation, "reconcile/simulation")):
-            conn.execute(table.delete().where(table.c.profile_alias == profile_alias, table.c.as_of == as_of))
+            conn.execute(table.delete().where(table.c.profile_alias == alias, table.c.as_of == as_of))
             run_sql(conn, statement, params)
-        verdicts = dict.fromkeys(VERDICTS, 0) | dict(conn.execute(
+        verdicts = {v.value: 0 for v in Verdict} | dict(conn.execute(
             sa.select(reconcile_evaluation.c.status, sa.func.count())
-            .where(reconcile_evaluation.c.profile_alias == profile_alias)
+            .where(reconcile_evaluation.c.profile_alias == alias)
             .group_by(reconcile_evaluation.c.status)
         ).all())
-        open_now = dict.fromkeys(OPEN_STATES, 0) | dict(conn.execute(
+        open_now = {s.value: 0 for s in OPEN_STATES} | dict(conn.execute(
             sa.select(removal_candidate.c.state, sa.func.count())
-            .where(removal_candidate.c.profile_alias == profile_alias, removal_candidate.c.state.in_(OPEN_STATES))
+            .where(removal_candidate.c.profile_alias == alias,
+                   removal_candidate.c.state.in_([s.value for s in OPEN_STATES]))
             .group_by(removal_candidate.c.state)
         ).all())
         covered_from, covered_to = conn.execute(
             sa.select(sa.func.max(activity_coverage.c.covered_from), sa.func.min(activity_coverage.c.covered_to))
-            .where(activity_coverage.c.profile_alias == profile_alias)
+            .where(activity_coverage.c.profile_alias == alias)
         ).one()
-    summary = {
-        "profile_alias": profile_alias,
+    report = {
+        "profile_alias": alias,
         "as_of": as_of.isoformat(),
-        "mode": mode,
+        "mode": mode.value,
         "superseded": superseded,
         "models": models,
         "subscriptions": sum(verdicts.values()),
         "verdicts": verdicts,
-        "insufficient_history": verdicts["insufficient_history"],
+        "insufficient_history": verdicts[Verdict.INSUFFICIENT_HISTORY],
         "candidates": {**changes, "open": open_now},
         "coverage": {"from": _iso(covered_from), "to": _iso(covered_to)},
     }
-    _log(summary)
-    return summary
+    _log(report)
+    return _summary(report)
+
+
+def _summary(report: dict[str, Any]) -> Summary:
+    """The job_result of the run: its counts, and ``insufficient_history`` when some went unjudged."""
+    counts = {
+        "subscriptions": report["subscriptions"],
+        **report["verdicts"],
+        **{f"candidates_{k}": v for k, v in report["candidates"].items() if k != "open"},
+        **{f"open_{k}": v for k, v in report["candidates"]["open"].items()},
+        "superseded": report["superseded"],
+    }
+    if not report["insufficient_history"]:
+        return Summary(report=report, counts=counts)
+    return Summary(
+        report=report, counts=counts, status="insufficient_history",
+        message=(f"{report['insufficient_history']} subscriptions not judged: the analysed activity "
+                 f"({report['coverage']['from']} to {report['coverage']['to']}) does not span their threshold window"),
+    )
 
 
 def _iso(value: Any) -> str | None:
@@ -125,30 +147,30 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _log(summary: dict[str, Any]) -> None:
-    verdicts, changes = summary["verdicts"], summary["candidates"]
+def _log(report: dict[str, Any]) -> None:
+    verdicts, changes = report["verdicts"], report["candidates"]
     log.info(
         "reconciled %s as of %s: %d subscriptions of %d models; %s",
-        summary["profile_alias"], summary["as_of"], summary["subscriptions"], summary["models"],
+        report["profile_alias"], report["as_of"], report["subscriptions"], report["models"],
         ", ".join(f"{n} {v}" for v, n in verdicts.items()),
     )
-    if summary["superseded"]:
+    if report["superseded"]:
         log.info("a later as-of is already reconciled: position and simulation written, candidates left alone")
     else:
         log.info(
             "candidates: %d opened, %d refreshed, %d closed_canceled, %d closed_skipped; open now %s",
-            changes["opened"], changes["refreshed"], changes["closed_canceled"], changes["closed_skipped"],
-            changes["open"],
+            changes["opened"], changes["refreshed"], changes[CandidateState.CLOSED_CANCELED],
+            changes[CandidateState.CLOSED_SKIPPED], changes["open"],
         )
-    if verdicts["new_subscription"] or verdicts["kept_by_addon"]:
+    if verdicts[Verdict.NEW_SUBSCRIPTION] or verdicts[Verdict.KEPT_BY_ADDON]:
         log.info(
             "spared: %d subscription(s) assigned within their threshold (their clock starts at the snapshot "
             "that first saw them), %d seat(s) kept because their holder's add-on is not a candidate",
-            verdicts["new_subscription"], verdicts["kept_by_addon"],
+            verdicts[Verdict.NEW_SUBSCRIPTION], verdicts[Verdict.KEPT_BY_ADDON],
         )
-    if summary["insufficient_history"]:
+    if report["insufficient_history"]:
         log.warning(
             "%d subscriptions not judged, insufficient history: the analysed activity (%s to %s) does not "
             "span their threshold window; they are not candidates until it does",
-            summary["insufficient_history"], summary["coverage"]["from"], summary["coverage"]["to"],
+            report["insufficient_history"], report["coverage"]["from"], report["coverage"]["to"],
         )
