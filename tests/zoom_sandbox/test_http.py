@@ -9,7 +9,7 @@ import requests
 
 from zoom_sandbox import SandboxServer
 
-from .conftest import Client, config, token
+from tests.zoom_sandbox.sandbox_client import Client, config, token
 
 
 def test_connections_are_kept_alive(sandbox):

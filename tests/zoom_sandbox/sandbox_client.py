@@ -1,9 +1,8 @@
-"""Sandbox servers for the sandbox's own tests, and a thin client that speaks its OAuth."""
+"""A thin client that speaks the sandbox's OAuth, and the configurations its own tests use."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 import requests
 
 from zoom_sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
@@ -21,31 +20,10 @@ def config(accounts=None, **sandbox) -> SandboxConfig:
     return SandboxConfig(accounts=accounts, **sandbox)
 
 
-@pytest.fixture
-def make_sandbox():
-    """Start sandboxes from a config (see ``config``) and stop them after the test."""
-    started = []
-
-    def make(cfg: SandboxConfig | None = None) -> SandboxServer:
-        sb = SandboxServer(cfg or config()).start()
-        started.append(sb)
-        return sb
-
-    yield make
-    for sb in started:
-        sb.stop()
 
 
-@pytest.fixture
-def sandbox(make_sandbox) -> SandboxServer:
-    """300 users, default scopes, business-plan limits."""
-    return make_sandbox()
 
 
-@pytest.fixture
-def open_sandbox(make_sandbox) -> SandboxServer:
-    """300 users, every scope the sandbox knows, no practical rate limit."""
-    return make_sandbox(config([AccountConfig(users=300, scopes=ALL_SCOPES, rate_limits=UNLIMITED)]))
 
 
 def token(sb: SandboxServer, account_id: str | None = None) -> str:
@@ -93,13 +71,3 @@ class Client:
             token_ = body["next_page_token"]
             if not token_:
                 return items
-
-
-@pytest.fixture
-def client(sandbox) -> Client:
-    return Client(sandbox)
-
-
-@pytest.fixture
-def open_client(open_sandbox) -> Client:
-    return Client(open_sandbox)

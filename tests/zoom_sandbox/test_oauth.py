@@ -8,7 +8,7 @@ import requests
 
 from zoom_sandbox import DEFAULT_SCOPES, AccountConfig
 
-from .conftest import config, token
+from tests.zoom_sandbox.sandbox_client import config, token
 
 REDIRECT = "https://airflow.example.com/zoom/callback?profile=acme"
 

@@ -7,7 +7,7 @@ import pytest
 
 from zoom_sandbox import AccountConfig
 
-from .conftest import Client, config
+from tests.zoom_sandbox.sandbox_client import Client, config
 
 
 def test_envelope_and_default_page_size(client, sandbox):

@@ -8,7 +8,7 @@ from datetime import datetime
 from zoom_sandbox import AccountConfig
 from zoom_sandbox.ratelimit import QPS_MESSAGE
 
-from .conftest import ALL_SCOPES, Client, config
+from tests.zoom_sandbox.sandbox_client import ALL_SCOPES, Client, config
 
 
 def _until_429(client: Client, path: str = "/users", attempts: int = 50, **params):

@@ -13,7 +13,7 @@ from zoom_sandbox import AccountConfig
 from zoom_sandbox.account import Account
 from zoom_sandbox.clock import SandboxClock
 
-from .conftest import ANCHOR
+from tests.zoom_sandbox.sandbox_client import ANCHOR
 
 
 def account(users: int, seed: int = 7, **kw) -> Account:

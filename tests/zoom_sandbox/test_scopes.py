@@ -5,7 +5,7 @@ import pytest
 
 from zoom_sandbox import DEFAULT_SCOPES, AccountConfig
 
-from .conftest import Client, config
+from tests.zoom_sandbox.sandbox_client import Client, config
 
 
 def _a_user_id(client: Client) -> str:

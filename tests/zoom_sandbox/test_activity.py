@@ -7,7 +7,7 @@ import pytest
 
 from zoom_sandbox import AccountConfig
 
-from .conftest import ALL_SCOPES, ANCHOR, UNLIMITED, Client, config
+from tests.zoom_sandbox.sandbox_client import ALL_SCOPES, ANCHOR, UNLIMITED, Client, config
 
 WINDOW = ("2026-10-29", "2026-11-27")  # the 30 days before the anchor, both ends inclusive
 

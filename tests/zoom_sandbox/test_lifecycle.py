@@ -9,7 +9,7 @@ import pytest
 
 from zoom_sandbox import AccountConfig
 
-from .conftest import ALL_SCOPES, ANCHOR, UNLIMITED, Client, config
+from tests.zoom_sandbox.sandbox_client import ALL_SCOPES, ANCHOR, UNLIMITED, Client, config
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import requests
 from zoom_sandbox import AccountConfig
 from zoom_sandbox.faults import Faults
 
-from .conftest import Client, config, token
+from tests.zoom_sandbox.sandbox_client import Client, config, token
 
 
 def test_status_fault_answers_like_a_gateway_then_recovers(client, sandbox):

@@ -7,7 +7,7 @@ import requests
 
 from zoom_sandbox import AccountConfig
 
-from .conftest import Client, config
+from tests.zoom_sandbox.sandbox_client import Client, config
 
 
 def _control(sb, method, path, **kw):

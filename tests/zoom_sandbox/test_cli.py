@@ -6,14 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
 
 from zoom_sandbox.cli import build_parser, config_from_args, parse_fault
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
