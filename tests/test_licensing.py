@@ -4,18 +4,16 @@ from __future__ import annotations
 import pytest
 
 from zoom_sam.licensing import (
-    DEFAULT_THRESHOLD_DAYS,
     Held,
     can_hold_addons,
     describe_model,
     held_subscriptions,
     identifier_exclusion,
     model_for,
-    threshold_for,
     user_exclusion,
     user_key,
 )
-from zoom_sam.profiles import ReclamationRule, UserExclusion
+from zoom_sam.profiles import UserExclusion
 
 LICENSED = {"id": "u1", "email": "Ann@Example.com", "type": 2, "status": "active", "dept": "Sales",
             "role_id": "2", "group_ids": ["g1", "g2"]}
@@ -87,15 +85,3 @@ def test_identifier_exclusion_is_an_fnmatch_pattern():
     assert identifier_exclusion("user_type:2", ["webinar:*"]) is None
 
 
-def test_threshold_first_matching_rule_wins_else_the_recorded_default():
-    rules = [ReclamationRule(software_model="zoom_webinar_*", last_activity_threshold_days=90),
-             ReclamationRule(software_model="zoom_*", last_activity_threshold_days=30,
-                             disassociate_pending_invitations=True)]
-    webinar = threshold_for("zoom_webinar_500", rules)
-    assert (webinar.threshold_days, webinar.source, webinar.rule_index) == (90, "profile", 0)
-    seat = threshold_for("zoom_meetings_licensed", rules)
-    assert (seat.threshold_days, seat.disassociate_pending_invitations) == (30, True)
-    default = threshold_for("zoom_phone", [])
-    assert (default.threshold_days, default.source) == (DEFAULT_THRESHOLD_DAYS, "default") == (60, "default")
-    assert threshold_for("zoom_phone", [{"software_model": "zoom_p*", "last_activity_threshold_days": 7}]
-                         ).threshold_days == 7

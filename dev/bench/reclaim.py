@@ -32,11 +32,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
+from zoom_sam.process import GivenZoom, RunContext, Summary
 from zoom_sam.profiles import Profile
-from zoom_sam.reclaim import reclaim
+from zoom_sam.reclaim.process import run as reclaim
+from zoom_sam.rules import Rules
 from zoom_sandbox import AccountConfig, SandboxConfig, SandboxServer
 from zoom_sandbox.config import PLAN_LIMITS
 from zoom_sam.warehouse.engine import engine_for_url
+from zoom_sam.warehouse.jobs import Job
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.schema import entitlement, removal_candidate, software_subscription, zoom_user
 from zoom_sam.zoom.client import ZoomClient, ZoomConfig
@@ -61,11 +64,19 @@ def run(quick: bool) -> None:
             ensure_schema(engine)
             users = _populate(sb, engine, seats, with_webinar)
             candidates = seats + 2 * with_webinar
+            profile = _profile(candidates)
+            ctx = RunContext(profile=profile, warehouse=engine, as_of=AS_OF, run_id="bench", job=Job(),
+                             rules=Rules.from_profile(profile))
+            opened: list[ZoomClient] = []
             sb.log.clear()
             started = time.monotonic()
-            outcome = reclaim(engine, _profile(candidates), as_of=AS_OF, run_id="bench", client_factory=lambda: _client(sb))
+            try:
+                summary = reclaim(ctx, GivenZoom(factory=lambda: opened.append(_client(sb)) or opened[-1]))
+            finally:
+                for client in opened:
+                    client.close()
             wall = time.monotonic() - started
-            _report(sb, outcome, wall, candidates, users)
+            _report(sb, summary, wall, candidates, users)
     finally:
         engine.dispose()
         for suffix in ("", "-wal", "-shm"):
@@ -133,17 +144,17 @@ def _step(method: str, path: str, query: dict) -> str:
     return "re-check / confirm: GET settings"
 
 
-def _report(sb, outcome, wall: float, candidates: int, users: list[dict]) -> None:
+def _report(sb, summary: Summary, wall: float, candidates: int, users: list[dict]) -> None:
     records = [r for r in sb.log if r.path.startswith("/v2/")]
     steps = Counter(_step(r.method, r.path, r.query) for r in records)
     by_category = Counter(r.category for r in records)
     limits = PLAN_LIMITS[PLAN]
-    reclaimed = len(outcome.reclaimed)
+    counts = summary.report
+    reclaimed = counts["closed_complete"]
     seat_only = sum(1 for u in users if not u["webinar"])
     webinar_users = len(users) - seat_only
     listing_pages = steps["listing: GET /users (presence before, confirmation after)"]
     minimum = 4 * seat_only + 7 * webinar_users + listing_pages
-    counts = outcome.counts()
     print(f"candidates {candidates} ({seat_only} seats alone, {webinar_users} seats + webinar add-on); "
           f"account {sb.account().total('active')} active users; Business plan, {LATENCY_MS} ms latency")
     print(f"outcome: {counts['closed_complete']} closed_complete, {counts['closed_skipped']} skipped, "
@@ -163,4 +174,4 @@ def _report(sb, outcome, wall: float, candidates: int, users: list[dict]) -> Non
     for acct, cats in stats.items():
         for cat, s in cats.items():
             print(f"  {cat}: busiest second {s['max_per_second']} (limit {limits[cat]}), 429s {s['rate_limited']}")
-    print(f"client: {outcome.api}")
+    print(f"client: {summary.api}")

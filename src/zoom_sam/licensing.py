@@ -1,4 +1,4 @@
-"""What a Zoom user holds, what it is called, and which rules apply to it: pure functions.
+"""What a Zoom user holds, what it is called, and which exclusions apply to it: pure functions.
 
 No I/O and no Airflow here, so the licensing semantics (docs/reconcile.md) can be tested on plain dicts.
 
@@ -27,7 +27,7 @@ are read only for active Licensed users (:func:`can_hold_addons`). A profile's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -37,7 +37,6 @@ from zoom_sam.vocabulary import UserStatus
 LICENSED_TYPE = 2
 SEAT_IDENTIFIER = "user_type:2"
 SEAT_MODEL = "zoom_meetings_licensed"
-DEFAULT_THRESHOLD_DAYS = 60
 PUBLISHER = "Zoom"
 
 # Add-ons with a capacity: feature flag -> capacity field.
@@ -91,17 +90,6 @@ class SoftwareModel:
     capacity: int | None
     source: str  # builtin | profile | entitlement
     publisher: str = PUBLISHER
-
-
-@dataclass(frozen=True)
-class RuleMatch:
-    """The reclamation rule that applies to a model: its threshold and where it came from."""
-
-    threshold_days: int
-    pattern: str
-    source: str  # profile | default
-    rule_index: int | None = None
-    disassociate_pending_invitations: bool = False
 
 
 def can_hold_addons(user: Mapping[str, Any]) -> bool:
@@ -206,25 +194,6 @@ def identifier_exclusion(identifier: str, patterns: Iterable[str]) -> str | None
 def rule_label(field: str, pattern: str) -> str:
     """How a subscription records the exclusion rule that matched it (``exclusion_rule`` columns)."""
     return f"{field}={pattern}"
-
-
-def threshold_for(model: str, rules: Sequence[Any]) -> RuleMatch:
-    """The first profile rule whose ``software_model`` pattern matches ``model``; else the default.
-
-    Rules are objects or mappings with ``software_model``, ``last_activity_threshold_days`` and
-    optionally ``disassociate_pending_invitations``. The default (60 days) says so in ``source``.
-    """
-    for index, rule in enumerate(rules):
-        get = rule.get if isinstance(rule, Mapping) else lambda name, default=None, r=rule: getattr(r, name, default)
-        if fnmatchcase(model, get("software_model")):
-            return RuleMatch(
-                int(get("last_activity_threshold_days")),
-                get("software_model"),
-                "profile",
-                index,
-                bool(get("disassociate_pending_invitations", False)),
-            )
-    return RuleMatch(DEFAULT_THRESHOLD_DAYS, model, "default")
 
 
 def _capacity(value: Any) -> int | None:

@@ -30,6 +30,8 @@ class CandidateState(StrEnum):
 
 
 OPEN_STATES = (CandidateState.READY, CandidateState.AWAITING_APPROVAL, CandidateState.ATTENTION_REQUIRED)
+# The open states a reclaim run acts on: attention_required waits for a person, not for a run.
+RECLAIMABLE_STATES = (CandidateState.READY, CandidateState.AWAITING_APPROVAL)
 
 
 class Verdict(StrEnum):

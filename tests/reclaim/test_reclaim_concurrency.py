@@ -20,8 +20,9 @@ from tests.reclaim.world import ALIAS, AS_OF, make_profile
 from tests.support.children import reclaim_run, reclaim_task
 from tests.support.processes import CTX, run_concurrently, start
 from zoom_sam.reclaim.journal import CLAIM_LEASE, CandidateTaken, Journal
-from zoom_sam.reclaim.model import CLOSED_COMPLETE, DOWNGRADE, Action
+from zoom_sam.reclaim.model import DOWNGRADE, Action
 from zoom_sam.reclaim.selection import load_candidates
+from zoom_sam.vocabulary import CandidateState
 from zoom_sam.warehouse.schema import job_result, removal_candidate
 
 DAILY = "scheduled__2026-11-28"
@@ -59,7 +60,7 @@ def test_two_reclaims_meeting_without_the_lock_send_each_write_once(any_world):
 
     writes = Counter(world.writes())
     assert set(writes) == expected_writes and set(writes.values()) == {1}
-    assert {c: world.state(c) for c in candidates} == dict.fromkeys(candidates, CLOSED_COMPLETE)
+    assert {c: world.state(c) for c in candidates} == dict.fromkeys(candidates, CandidateState.CLOSED_COMPLETE)
     owners = claims(world)
     assert set(owners.values()) <= {DAILY, MANUAL}
     assert all(a["run_id"] == owners[a["candidate_id"]] for a in world.actions())  # the journal agrees
@@ -113,7 +114,7 @@ def test_an_intent_is_written_only_while_the_candidate_is_open_and_not_claimed_b
     with pytest.raises(CandidateTaken, match=taken):
         manual.intent(cand, action, None)
     with pytest.raises(CandidateTaken):
-        manual.close(cand, CLOSED_COMPLETE, "not its candidate")
+        manual.close(cand, CandidateState.CLOSED_COMPLETE, "not its candidate")
     daily.intent(cand, action, {"attempts": 1})  # the same run again (a retry): still its own
     assert [(a["run_id"], a["attempts"]) for a in world.actions()] == [(DAILY, 2)]
 
@@ -123,7 +124,7 @@ def test_an_intent_is_written_only_while_the_candidate_is_open_and_not_claimed_b
     manual.intent(cand, action, {"attempts": 2})
     assert claims(world) == {cand.candidate_id: MANUAL}
 
-    assert manual.close(cand, CLOSED_COMPLETE, "reclaimed")
+    assert manual.close(cand, CandidateState.CLOSED_COMPLETE, "reclaimed")
     with pytest.raises(CandidateTaken, match="is closed_complete already \\(claimed by run manual__"):
         daily.intent(cand, action, None)
     assert world.writes() == []  # the journal alone never calls Zoom

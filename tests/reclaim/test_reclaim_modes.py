@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.reclaim.world import AS_OF
-from zoom_sam.reclaim import ReclaimNotApproved
 from zoom_sam.reclaim.approval import approved
+from zoom_sam.reclaim.process import ReclaimNotApproved
 from zoom_sam.warehouse.schema import license_position
 
 

@@ -16,7 +16,7 @@ import yaml
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException, DownstreamTasksSkipped, TaskAwaitingInput
 
-from tests.reclaim.world import ALIAS, AS_OF
+from tests.reclaim.world import ALIAS, AS_OF, make_profile
 from zoom_sam.operators.reclaim import APPROVAL_TIMEOUT, ReclaimApprovalOperator, ReclaimOperator
 from zoom_sam.warehouse.schema import job_result
 
@@ -181,3 +181,37 @@ def test_dry_run_set_after_parsing_plans_without_asking_or_writing(wired, monkey
     summary = wired.reclaim.execute(_context(wired.reclaim, _event("Approve")))
 
     assert summary["dry_run"] is True and world.writes() == []
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded opt-in, file edited to out", "the reverse"])
+def test_approve_and_reclaim_judge_by_the_rules_the_run_recorded(wired, monkeypatch, recorded):
+    """The profile file's rule flips between the run's download (which recorded the rules the
+    reconcile used) and its approval and reclaim: both still act on the recorded rule."""
+    world = wired.world
+    invited = world.licensed("invited", pending=True)
+    cand = world.candidate(invited, state="awaiting_approval")
+    rule = {"software_model": "*", "last_activity_threshold_days": 60}
+    world.record_rules(make_profile("approval", rules=[{**rule, "disassociate_pending_invitations": recorded}]))
+    _edit_profile(wired, rules=[{**rule, "disassociate_pending_invitations": not recorded}])
+    asked = {}
+    monkeypatch.setattr("airflow.providers.standard.operators.hitl.upsert_hitl_detail", lambda **kw: asked.update(kw))
+
+    if recorded:
+        with pytest.raises(TaskAwaitingInput):
+            wired.approve.execute(_context(wired.approve))
+        assert asked["subject"].startswith("Reclaim 1 unused Zoom subscription(s)")
+    else:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        with pytest.raises(AirflowSkipException, match="no candidate to reclaim"):
+            wired.approve.execute(_context(wired.approve))
+        assert asked == {}
+    wired.reclaim.execute(_context(wired.reclaim, _event("Approve")))
+
+    if recorded:
+        assert world.user(invited) is None and world.state(cand) == "closed_complete"
+        assert world.writes() == [("DELETE", "/v2/users/invited@example.com")]
+    else:
+        assert world.user(invited) is not None and world.writes() == []
+        assert world.states()[cand] == ("closed_skipped", "pending invitation: its rule does not set "
+                                                          "disassociate_pending_invitations")

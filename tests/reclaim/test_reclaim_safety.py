@@ -7,8 +7,8 @@ import pytest
 
 from tests.reclaim.conftest import USER_READ_SCOPES
 from tests.reclaim.world import AS_OF
-from zoom_sam.reclaim import GuardExceeded
-from zoom_sam.zoom.errors import ZoomTransientError, ZoomUncertainOutcome
+from zoom_sam.reclaim.guards import GuardExceeded
+from zoom_sam.zoom.errors import ZoomMissingScopes, ZoomTransientError, ZoomUncertainOutcome
 
 
 # ---------------------------------------------------------------- guards
@@ -251,6 +251,7 @@ def test_missing_write_scopes_stop_before_any_write(make_world):
 
     world = make_world(scopes=tuple(s for s in DEFAULT_SCOPES if s != "user:update:user:admin"))
     cand = world.candidate(world.licensed())
-    with pytest.raises(PermissionError, match="user:update:user:admin"):
+    with pytest.raises(ZoomMissingScopes, match="cannot write to Zoom: reclaim needs user:update:user:admin") as refused:
         world.reclaim()
+    assert not refused.value.retryable  # only an admin can grant it: the task fails at once
     assert world.writes() == [] and world.state(cand) == "ready"

@@ -2,8 +2,9 @@
 
 Each reclaim test states its users (:meth:`World.licensed`), their candidates
 (:meth:`World.candidate`, inserted the way reconcile leaves them) and then runs
-:func:`zoom_sam.reclaim.reclaim` against the sandbox; the assertions read the sandbox's request log
-and account and the warehouse's ``removal_candidate`` / ``reclaim_action`` rows.
+:func:`zoom_sam.reclaim.process.reclaim` against the sandbox, with the profile's rules recorded as
+the run's download records them; the assertions read the sandbox's request log and account and the
+warehouse's ``removal_candidate`` / ``reclaim_action`` rows.
 """
 from __future__ import annotations
 
@@ -14,12 +15,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
+from tests.support.run_context import make_context
+from zoom_sam.process import GivenZoom
 from zoom_sam.profiles import Profile
-from zoom_sam.reclaim import reclaim
+from zoom_sam.reclaim.approval import APPROVAL_ANSWER
+from zoom_sam.reclaim.outcome import Outcome
+from zoom_sam.reclaim.process import reclaim
+from zoom_sam.rules import Rules
+from zoom_sam.vocabulary import Mode
 from zoom_sam.warehouse.schema import (
     entitlement,
     license_position,
     reclaim_action,
+    reclamation_rule,
     removal_candidate,
     software_subscription,
     zoom_user,
@@ -31,6 +39,7 @@ AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
 LONG_AGO = AS_OF - timedelta(days=400)
 WRITE_METHODS = ("PATCH", "DELETE", "POST", "PUT")
 ADDON_MODELS = {"webinar": "zoom_webinar_500", "large_meeting": "zoom_large_meeting_500"}
+PERSON = {"id": "sam", "name": "SAM manager"}
 
 
 class World:
@@ -102,10 +111,35 @@ class World:
         return ZoomClient(ZoomConfig.from_connection_fields(host=c["host"], login=c["login"], password=c["password"],
                                                             extra=c["extra"], **overrides))
 
+    def record_rules(self, profile: Profile) -> None:
+        """The profile's rules in ``reclamation_rule``, as the run's download records them."""
+        with self.engine.begin() as conn:
+            models = conn.execute(sa.select(software_subscription.c.software_model).distinct()
+                                  .where(software_subscription.c.profile_alias == ALIAS)).scalars().all()
+            conn.execute(reclamation_rule.delete().where(reclamation_rule.c.profile_alias == ALIAS))
+            rows = Rules.from_profile(profile).recorded_rows(ALIAS, models)
+            if rows:
+                conn.execute(reclamation_rule.insert(), rows)
+
     def reclaim(self, mode: str = "automatic", *, approved: bool = False, client_factory=None,
-                run_id: str = "scheduled__2026-11-28", **profile: Any):
-        return reclaim(self.engine, make_profile(mode, **profile), as_of=AS_OF, run_id=run_id,
-                       client_factory=client_factory or self.client, approved=approved, settle_pause=0)
+                run_id: str = "scheduled__2026-11-28", **profile: Any) -> Outcome:
+        """Reclaim with ``make_profile(mode, **profile)``, its rules recorded first; ``approved``: a
+        person's Approve is the run's approval answer. The Zoom client, if opened, is closed after."""
+        settings = make_profile(mode, **profile)
+        self.record_rules(settings)
+        answer = {"chosen_options": ["Approve"], "responded_by_user": PERSON} if approved else None
+        ctx = make_context(self.engine, settings, AS_OF, run_id=run_id, inputs={APPROVAL_ANSWER: answer})
+        opened: list[ZoomClient] = []
+
+        def open_client() -> ZoomClient:
+            opened.append((client_factory or self.client)())
+            return opened[-1]
+
+        try:
+            return reclaim(ctx, GivenZoom(factory=open_client), Mode(mode), settle_pause=0)
+        finally:
+            for client in opened:
+                client.close()
 
     # ------------------------------------------------------------------ reading
 

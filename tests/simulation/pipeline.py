@@ -27,7 +27,7 @@ from zoom_sam.operators.reclaim import ReclaimOperator
 from zoom_sam.operators.reconcile import ReconcileOperator
 from zoom_sam.operators.validate_profile import ValidateProfileOperator
 from zoom_sam.profiles import Profile
-from zoom_sam.reclaim.run import ReclaimIncomplete
+from zoom_sam.reclaim.process import ReclaimIncomplete
 
 SCHEDULED = "scheduled"  # the DagRunType of the daily runs
 

@@ -134,9 +134,12 @@ def download_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: st
 # ------------------------------------------------------------------------------------- reclaims
 
 def reclaim_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: str, barrier) -> dict:
-    """The reclaim library (no task, so no warehouse lock) once every run has loaded the same candidates."""
+    """The reclaim process (no task, so no warehouse lock) once every run has loaded the same candidates."""
+    from tests.support.run_context import make_context
+    from zoom_sam.process import GivenZoom
     from zoom_sam.profiles import Profile
-    from zoom_sam.reclaim import ReclaimIncomplete, reclaim, run as reclaim_module
+    from zoom_sam.reclaim import process as reclaim_module
+    from zoom_sam.vocabulary import Mode
     from zoom_sam.warehouse.engine import engine_for_url
 
     load = reclaim_module.load_candidates
@@ -148,13 +151,18 @@ def reclaim_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: str
 
     reclaim_module.load_candidates = load_then_meet
     engine = engine_for_url(url)
+    settings = Profile.model_validate(profile)
+    opened = []
+    zoom = GivenZoom(factory=lambda: opened.append(_client(zoom_conn)) or opened[-1])
     try:
-        outcome = reclaim(engine, Profile.model_validate(profile), as_of=datetime.fromisoformat(as_of), run_id=run_id,
-                          client_factory=lambda: _client(zoom_conn))
+        ctx = make_context(engine, settings, datetime.fromisoformat(as_of), run_id=run_id)
+        outcome = reclaim_module.reclaim(ctx, zoom, Mode(settings.reclaim.mode))
         return {"reclaimed": sorted(c.candidate_id for c in outcome.reclaimed), "incomplete": None}
-    except ReclaimIncomplete as exc:
+    except reclaim_module.ReclaimIncomplete as exc:
         return {"reclaimed": None, "incomplete": str(exc)}
     finally:
+        for client in opened:
+            client.close()
         engine.dispose()
 
 
@@ -176,11 +184,11 @@ def reclaim_task(env: dict, profile_path: str, run_id: str, as_of: str, holding,
     for the lock. Returns the task's summary and the lock lines of its log.
     """
     os.environ.update(env)
-    import zoom_sam.reclaim
+    import zoom_sam.reclaim.process
     from zoom_sam.operators.reclaim import ReclaimOperator
 
     task = ReclaimOperator(task_id="reclaim", profile_path=profile_path, profile_alias="acme")
-    original = zoom_sam.reclaim.reclaim
+    original = zoom_sam.reclaim.process.run
 
     def hold_then_reclaim(*args, **kwargs):
         holding.set()
@@ -188,7 +196,7 @@ def reclaim_task(env: dict, profile_path: str, run_id: str, as_of: str, holding,
         return original(*args, **kwargs)
 
     if holding is not None:
-        zoom_sam.reclaim.reclaim = hold_then_reclaim
+        zoom_sam.reclaim.process.run = hold_then_reclaim
     as_of_dt = datetime.fromisoformat(as_of)
     with signal_on_log("waiting for", proceed) as lines:
         summary = task.execute(task_context(task, run_id, as_of_dt, as_of_dt, {}))

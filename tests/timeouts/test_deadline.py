@@ -12,7 +12,7 @@ import pytest
 from tests.support.run_context import make_context
 from tests.support.sandbox import ANCHOR
 from zoom_sam.hooks.zoom import ZoomHook
-from zoom_sam.operators.base import ProfileRun
+from zoom_sam.operators.base import TaskZoom
 from zoom_sam.profiles import Profile
 from zoom_sam.process import GivenZoom
 from zoom_sam.subscriptions import process as download_process
@@ -69,9 +69,9 @@ def test_a_tiny_deadline_stops_the_download_and_says_what_it_expected(sandbox, z
 def test_a_task_client_carries_its_deadline_and_shards_get_the_whole_sweeps(zoom_test, sandbox, warehouse, monkeypatch):
     land_snapshot(zoom_test, warehouse)
     monkeypatch.setenv("AIRFLOW_CONN_ZOOM_SLOW", sandbox.connection_json(rate_limits={"Medium": 20}))
-    run = ProfileRun(ACME.model_copy(update={"zoom_conn_id": "zoom_slow"}), warehouse.engine, ANCHOR, "r1", Job(),
-                     {}, "sweep_activity")
-    whole, half = run.zoom_client(sweep_work), run.zoom_client(sweep_work, shards=2)
+    profile = ACME.model_copy(update={"zoom_conn_id": "zoom_slow"})
+    whole = TaskZoom(profile, warehouse.engine, "sweep_activity", "sweep_work").client()
+    half = TaskZoom(profile, warehouse.engine, "sweep_activity", "sweep_work", shards=2).client()
     # the shards share the account's limit live (activity/shared_rate.py), not by a fixed split
     assert half.config.limits["Medium"] == whole.config.limits["Medium"] == 20
     assert isinstance(whole.deadline, Deadline) and whole.deadline.task_id == "sweep_activity"

@@ -1,6 +1,7 @@
 """ProfileOperator: the thin base of every per-profile task of a ``zoom_sam__<alias>`` DAG.
 
-It does the same things for every process, so each operator is only its ``run`` body:
+Every task does the same around its process (``run(ctx, zoom) -> Summary``, :mod:`zoom_sam.process`),
+so each operator only names its process:
 
 1. loads and validates the profile file at run time (the file may have changed since parsing);
 2. the as-of of the run: its ``data_interval_end`` (a manually triggered run without a logical
@@ -9,19 +10,18 @@ It does the same things for every process, so each operator is only its ``run`` 
 4. a ``job_result`` row for the task, whatever the outcome;
 5. for a task whose body must not overlap the same step of another run of the profile
    (``warehouse_lock``), the profile's warehouse lock around the body
-   (:mod:`zoom_sam.warehouse.locks`); the time spent waiting lands in ``job_result.counts``.
+   (:mod:`zoom_sam.warehouse.locks`); the time spent waiting lands in ``job_result.counts``;
+6. the rules the run recorded (:mod:`zoom_sam.rules`), so every task judges by the same ones.
 
-Errors a retry cannot fix (an invalid profile, a warehouse from a newer zoom-sam, an
-``analyze_activity_from`` out of range, Zoom refusing the connection's credentials or its
-refresh-token chain) fail the task at once instead of being retried; a token endpoint that is
-down or lost an answer is left to Airflow's retries.
+A :class:`~zoom_sam.errors.ZoomSamError` a retry cannot fix (an invalid profile, a warehouse from
+a newer zoom-sam, a missing scope, a guard, Zoom refusing the connection's credentials) fails the
+task at once; a retryable one is left to Airflow's retries.
 
 Heavy imports (SQLAlchemy, the Zoom client) happen in ``execute``: DAG files import this module
 at parse time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -32,37 +32,8 @@ if TYPE_CHECKING:
 
     from zoom_sam.process import RunContext, Summary
     from zoom_sam.profiles import Profile
-    from zoom_sam.timeouts.estimate import Work
     from zoom_sam.warehouse.jobs import Job
     from zoom_sam.zoom.client import ZoomClient
-
-
-@dataclass
-class ProfileRun:
-    """What a profile task body gets: the profile, the warehouse, the run and its job record."""
-
-    profile: Profile
-    engine: Engine
-    as_of: datetime
-    run_id: str
-    job: Job
-    context: Any
-    task_id: str
-    try_number: int = 1
-
-    def zoom_client(self, work: Work, *, shards: int = 1) -> ZoomClient:
-        """The profile's Zoom client, held to the run-time deadline of ``work`` (README "Timeouts").
-
-        ``work`` is the task's model in :mod:`zoom_sam.timeouts.estimate`; with ``shards`` above 1
-        the task is one of that many, and its deadline is the whole sweep's (the shards share the
-        account's limit through :mod:`zoom_sam.activity.shared_rate`).
-        """
-        from zoom_sam.hooks.zoom import ZoomHook
-        from zoom_sam.timeouts.deadline import deadline_for
-
-        client = ZoomHook(self.profile.zoom_conn_id).get_conn()
-        client.deadline = deadline_for(self.engine, self.profile, self.task_id, client.config, work, shards=shards)
-        return client
 
 
 def job_task_id(task_id: str, map_index: int | None) -> str:
@@ -102,10 +73,6 @@ class ProfileOperator(BaseOperator):
         self.profile_path = str(profile_path)
         self.profile_alias = profile_alias
 
-    def run(self, run: ProfileRun) -> dict[str, Any]:
-        """The task body of an operator not yet on the process contract."""
-        raise NotImplementedError
-
     def inputs(self, context: Any) -> dict[str, Any]:
         """What the process needs from upstream tasks (XComs); none by default."""
         return {}
@@ -113,43 +80,14 @@ class ProfileOperator(BaseOperator):
     def finish(self, context: Any, ctx: RunContext, summary: Summary) -> None:
         """After the process succeeded and its summary was recorded: Airflow-only follow-ups."""
 
-    def _run_process(self, run: ProfileRun) -> dict[str, Any]:
-        from importlib import import_module
-
-        from zoom_sam.process import RunContext
-        from zoom_sam.rules import Rules
-
-        module, name = self.process.split(":")
-        process = getattr(import_module(module), name)
-        with run.engine.connect() as conn:
-            rules = Rules.recorded(conn, run.profile.alias)
-        dag_run = run.context.get("dag_run")
-        run_type = getattr(dag_run, "run_type", None)
-        ctx = RunContext(profile=run.profile, warehouse=run.engine, as_of=run.as_of, run_id=run.run_id, job=run.job,
-                         rules=rules, task_id=self.task_id, try_number=run.try_number,
-                         interval_start=_utc(run.context.get("data_interval_start")),
-                         run_type=getattr(run_type, "value", run_type), inputs=self.inputs(run.context))
-        zoom = _TaskZoom(run, self.zoom_work, self.zoom_shards)
-        try:
-            summary = process(ctx, zoom)
-        finally:
-            zoom.close(run.job)
-        summary.record(run.job)
-        self.finish(run.context, ctx, summary)
-        return summary.report
-
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
         from zoom_sam.errors import ZoomSamError
         from zoom_sam.profiles import ProfileError, load_profile
         from zoom_sam.warehouse.engine import get_engine
-        from zoom_sam.warehouse.jobs import record_job
-        from zoom_sam.warehouse.locks import profile_lock
         from zoom_sam.warehouse.migrate import ensure_schema
-        from zoom_sam.warehouse.owner import Owner
 
-        body = self._run_process if self.process else self.run
         try:
             profile = load_profile(self.profile_path)
             if profile.alias != self.profile_alias:
@@ -160,19 +98,7 @@ class ProfileOperator(BaseOperator):
             engine = get_engine(profile.warehouse_conn_id)
             try:
                 ensure_schema(engine)
-                as_of = as_of_of(context)
-                ti = context["ti"]
-                task_id = job_task_id(self.task_id, ti.map_index)
-                with record_job(engine, profile_alias=profile.alias, run_id=context["run_id"], task_id=task_id,
-                                as_of=as_of, try_number=ti.try_number) as job:
-                    run = ProfileRun(profile, engine, as_of, context["run_id"], job, context, self.task_id,
-                                     ti.try_number)
-                    if self.warehouse_lock is None:
-                        return body(run)
-                    owner = Owner(context["run_id"], task_id, ti.try_number)
-                    with profile_lock(engine, profile.alias, self.warehouse_lock, owner) as waited:
-                        job.counts["lock_wait_s"] = round(waited, 3)
-                        return body(run)
+                return self._run(context, profile, engine)
             finally:
                 engine.dispose()
         except ZoomSamError as exc:
@@ -180,21 +106,69 @@ class ProfileOperator(BaseOperator):
                 raise
             raise AirflowFailException(str(exc)) from None
 
+    def _run(self, context: Any, profile: Profile, engine: Engine) -> dict[str, Any]:
+        from importlib import import_module
 
-class _TaskZoom:
-    """The task's Zoom client, opened on the process's first ask; its call counts land in job_result."""
+        from zoom_sam.process import RunContext
+        from zoom_sam.rules import Rules
+        from zoom_sam.warehouse.jobs import record_job
+        from zoom_sam.warehouse.locks import profile_lock
+        from zoom_sam.warehouse.owner import Owner
 
-    def __init__(self, run: ProfileRun, work: str | None, shards: int) -> None:
-        self._run, self._work, self._shards = run, work, shards
+        module, name = self.process.split(":")
+        process = getattr(import_module(module), name)
+        as_of, ti, run_id = as_of_of(context), context["ti"], context["run_id"]
+        task_id = job_task_id(self.task_id, ti.map_index)
+        run_type = getattr(context.get("dag_run"), "run_type", None)
+        with record_job(engine, profile_alias=profile.alias, run_id=run_id, task_id=task_id, as_of=as_of,
+                        try_number=ti.try_number) as job:
+            with engine.connect() as conn:
+                rules = Rules.recorded(conn, profile.alias)
+            ctx = RunContext(profile=profile, warehouse=engine, as_of=as_of, run_id=run_id, job=job, rules=rules,
+                             task_id=self.task_id, try_number=ti.try_number,
+                             interval_start=_utc(context.get("data_interval_start")),
+                             run_type=getattr(run_type, "value", run_type), inputs=self.inputs(context))
+            zoom = TaskZoom(profile, engine, self.task_id, self.zoom_work, self.zoom_shards)
+            try:
+                if self.warehouse_lock is None:
+                    summary = process(ctx, zoom)
+                else:
+                    owner = Owner(run_id, task_id, ti.try_number)
+                    with profile_lock(engine, profile.alias, self.warehouse_lock, owner) as waited:
+                        job.counts["lock_wait_s"] = round(waited, 3)
+                        summary = process(ctx, zoom)
+            finally:
+                zoom.close(job)
+            summary.record(job)
+            self.finish(context, ctx, summary)
+            return summary.report
+
+
+class TaskZoom:
+    """A task's Zoom client, opened on the process's first ask and held to the task's run-time
+    deadline (:mod:`zoom_sam.timeouts.deadline`); its call counts land in ``job_result``.
+
+    ``work`` names the task's model in :mod:`zoom_sam.timeouts.estimate` (None: the task may not
+    call Zoom); with ``shards`` above 1 the task is one of that many, and its deadline is the whole
+    sweep's (the shards share the account's limit through :mod:`zoom_sam.activity.shared_rate`).
+    """
+
+    def __init__(self, profile: Profile, engine: Engine, task_id: str, work: str | None, shards: int = 1) -> None:
+        self.profile, self.engine, self.task_id, self.work, self.shards = profile, engine, task_id, work, shards
         self._client: ZoomClient | None = None
 
     def client(self) -> ZoomClient:
         if self._client is None:
+            from zoom_sam.hooks.zoom import ZoomHook
             from zoom_sam.timeouts import estimate
+            from zoom_sam.timeouts.deadline import deadline_for
 
-            if self._work is None:
-                raise RuntimeError(f"task {self._run.task_id} declares no Zoom work: it may not call Zoom")
-            self._client = self._run.zoom_client(getattr(estimate, self._work), shards=self._shards)
+            if self.work is None:
+                raise RuntimeError(f"task {self.task_id} declares no Zoom work: it may not call Zoom")
+            client = ZoomHook(self.profile.zoom_conn_id).get_conn()
+            client.deadline = deadline_for(self.engine, self.profile, self.task_id, client.config,
+                                           getattr(estimate, self.work), shards=self.shards)
+            self._client = client
         return self._client
 
     def close(self, job: Job) -> None:

@@ -11,20 +11,29 @@ whatever the defaults say.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
+from zoom_sam.process import RunContext, Summary, ZoomAccess
 from zoom_sam.reclaim import guards, report
-from zoom_sam.reclaim.model import Candidate
+from zoom_sam.reclaim.model import Candidate, run_mode
 from zoom_sam.reclaim.plan import would_write
 from zoom_sam.reclaim.selection import apply_exclusions, load_candidates
+from zoom_sam.vocabulary import Mode
+
+log = logging.getLogger(__name__)
 
 APPROVE = "Approve"
+# ``ctx.inputs`` keys: the approve task's answer (for reclaim) and its response timeout (for the
+# request, which tells the approver what no answer means).
+APPROVAL_ANSWER = "approval_answer"
+RESPONSE_TIMEOUT = "response_timeout"
+NOT_ASKED_STATUS = "not_asked"                  # job_result.status: the run's mode needs no approval
+NOTHING_TO_APPROVE_STATUS = "nothing_to_approve"  # job_result.status: no candidate, nobody asked
 
 
 @dataclass(frozen=True)
@@ -42,11 +51,29 @@ class ApprovalRequest:
                 "models": {m: n for m, n, _, _ in report.per_model(self.candidates)}}
 
 
-def approval_request(engine: Engine, profile: Any, as_of: datetime, timeout: timedelta | None) -> ApprovalRequest:
+def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
+    """The approval request of this run: its report carries the counts, ``subject`` and ``body``.
+
+    A run whose mode needs no answer (the profile changed since the DAG was parsed, a backfill)
+    asks nobody: its report says ``not_asked`` and why. Raises GuardExceeded before asking when
+    the run would be over a guard.
+    """
+    mode, why = run_mode(ctx.profile, ctx.run_type)
+    if mode != Mode.APPROVAL:
+        log.info("nobody is asked: %s", why)
+        return Summary(report={"not_asked": True, "reason": why}, status=NOT_ASKED_STATUS)
+    request = approval_request(ctx, ctx.inputs.get(RESPONSE_TIMEOUT))
+    counts = request.counts()
+    return Summary(report={**counts, "subject": request.subject, "body": request.body}, counts=counts,
+                   status=None if request.candidates else NOTHING_TO_APPROVE_STATUS)
+
+
+def approval_request(ctx: RunContext, timeout: timedelta | None) -> ApprovalRequest:
     """The request for this run's candidates; raises GuardExceeded before asking when over a guard."""
-    selection = apply_exclusions(load_candidates(engine, profile.alias, as_of), profile.exclusions)
-    cands = tuple(c for c in selection.eligible if would_write(c, profile.rules))
-    verdict = guards.evaluate(cands, guards.assigned_seats(engine, profile.alias),
+    profile, as_of = ctx.profile, ctx.as_of
+    selection = apply_exclusions(load_candidates(ctx.warehouse, profile.alias, as_of), profile.exclusions)
+    cands = tuple(c for c in selection.eligible if would_write(c, ctx.rules))
+    verdict = guards.evaluate(cands, guards.assigned_seats(ctx.warehouse, profile.alias),
                               max_per_run=profile.reclaim.max_per_run, max_fraction=profile.reclaim.max_fraction)
     if verdict.exceeded:
         raise guards.GuardExceeded(verdict.message(profile.alias))

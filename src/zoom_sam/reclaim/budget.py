@@ -22,16 +22,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from itertools import groupby
-from typing import Any
 
-from zoom_sam.licensing import threshold_for
 from zoom_sam.reclaim.downloaded import Downloaded
 from zoom_sam.reclaim.model import Candidate
+from zoom_sam.rules import Rules
+from zoom_sam.vocabulary import UserStatus
 from zoom_sam.zoom.budget import pages
 
 
 def minimal_calls(eligible: Sequence[Candidate], downloaded: Downloaded, *, per_user: bool,
-                  rules: Sequence[Any], page_size: int) -> dict[str, int]:
+                  rules: Rules, page_size: int) -> dict[str, int]:
     """Calls per rate-limit category of acting on every user of ``eligible`` (see the module docstring)."""
     calls: Counter = Counter()
     seat_writes = pending = False
@@ -42,7 +42,7 @@ def minimal_calls(eligible: Sequence[Candidate], downloaded: Downloaded, *, per_
         if cands[0].is_pending:
             pending = True
             opted_in = [c for c in cands if c.is_seat
-                        and threshold_for(c.software_model, rules).disassociate_pending_invitations]
+                        and rules.for_model(c.software_model).disassociate_pending_invitations]
             calls["Light"] += len(opted_in) * (1 + per_user)
             seat_writes |= bool(opted_in)
             continue
@@ -58,8 +58,8 @@ def minimal_calls(eligible: Sequence[Candidate], downloaded: Downloaded, *, per_
             calls["Light"] += 1 + per_user
             seat_writes = True
     if not per_user and eligible:
-        listing = pages(downloaded.users_by_status.get("active", 0), page_size)
+        listing = pages(downloaded.users_by_status.get(UserStatus.ACTIVE, 0), page_size)
         if pending:
-            listing += pages(downloaded.users_by_status.get("pending", 0), page_size)
+            listing += pages(downloaded.users_by_status.get(UserStatus.PENDING, 0), page_size)
         calls["Medium"] += listing * (2 if seat_writes else 1)
     return dict(calls)

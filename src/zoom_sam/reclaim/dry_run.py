@@ -12,22 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import groupby
-from typing import Any
 
 from zoom_sam.reclaim.downloaded import Downloaded
 from zoom_sam.reclaim.journal import Journal
-from zoom_sam.reclaim.model import CLOSED_COMPLETE, Candidate, Result
+from zoom_sam.reclaim.model import Candidate, Result
 from zoom_sam.reclaim.plan import plan_user
 from zoom_sam.reclaim.recheck import check_downloaded
+from zoom_sam.rules import Rules
+from zoom_sam.vocabulary import CandidateState
 
 
-def plan_dry_run(journal: Journal, profile: Any, eligible: Sequence[Candidate], downloaded: Downloaded) -> list[Result]:
+def plan_dry_run(journal: Journal, eligible: Sequence[Candidate], downloaded: Downloaded, *,
+                 excluded_identifiers: Sequence[str], rules: Rules) -> list[Result]:
     """The result a real run would reach for each candidate if its live re-check finds Zoom unchanged."""
     results: list[Result] = []
     for user_id, group in groupby(eligible, key=lambda c: c.user_id):
         cands = list(group)
         check = check_downloaded(cands, downloaded.records.get(user_id), downloaded.held.get(user_id, ()),
-                                 excluded_identifiers=profile.exclusions.identifiers, rules=profile.rules)
+                                 excluded_identifiers=excluded_identifiers, rules=rules)
         results += [Result(c, verdict.state, verdict.reason) for c in cands
                     if (verdict := check.verdicts.get(c.candidate_id)) is not None]
         go = check.go(cands)
@@ -35,6 +37,7 @@ def plan_dry_run(journal: Journal, profile: Any, eligible: Sequence[Candidate], 
         for c in go:
             actions = [a for owner, a in steps if owner is c]
             journal.planned(c, actions)
-            results.append(Result(c, CLOSED_COMPLETE, f"would send {'; then '.join(a.call for a in actions)} "
-                                                      "if a real run's live re-check passes", actions))
+            calls = "; then ".join(a.call for a in actions)
+            results.append(Result(c, CandidateState.CLOSED_COMPLETE,
+                                  f"would send {calls} if a real run's live re-check passes", actions))
     return results

@@ -15,14 +15,11 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoom_sam.reclaim import effects
 from zoom_sam.reclaim.journal import Journal
 from zoom_sam.reclaim.model import (
-    ATTENTION_REQUIRED,
-    CLOSED_COMPLETE,
-    CLOSED_SKIPPED,
     DISASSOCIATE,
     DOWNGRADE,
     NOT_APPLIED,
@@ -39,7 +36,12 @@ from zoom_sam.reclaim.plan import action_named, final_action, plan_user
 from zoom_sam.reclaim.recheck import check_user
 from zoom_sam.reclaim.seen_use import record_seen_use
 from zoom_sam.reclaim.users import UserRecords
+from zoom_sam.rules import Rules
+from zoom_sam.vocabulary import CandidateState, UserStatus
 from zoom_sam.zoom.errors import ZoomApiError, ZoomNotFound, ZoomUncertainOutcome
+
+if TYPE_CHECKING:
+    from zoom_sam.zoom.client import ZoomClient
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,8 @@ class _Sent:
 class UserReclaim:
     """Reclaims the candidates of one user at a time; shared by the worker threads of a run."""
 
-    def __init__(self, client: Any, journal: Journal, records: UserRecords, *,
-                 excluded_identifiers: Sequence[str], rules: Sequence[Any],
+    def __init__(self, client: ZoomClient, journal: Journal, records: UserRecords, *,
+                 excluded_identifiers: Sequence[str], rules: Rules,
                  settle_pause: float = SETTLE_PAUSE_SECONDS) -> None:
         self.client = client
         self.journal = journal
@@ -113,7 +115,7 @@ class UserReclaim:
                 removed.append((c, action))
             elif sent.gone:
                 for other in go:
-                    self._finish(other, CLOSED_SKIPPED, sent.reason, results, write=other is not c)
+                    self._finish(other, CandidateState.CLOSED_SKIPPED, sent.reason, results, write=other is not c)
                 return
             else:
                 self._failed(c, action, sent, results)
@@ -129,7 +131,7 @@ class UserReclaim:
         if sent.ok:
             self._confirm_seat(seat, action, results)
         elif sent.gone:
-            results[seat.candidate_id] = Result(seat, CLOSED_SKIPPED, sent.reason, [action])
+            results[seat.candidate_id] = Result(seat, CandidateState.CLOSED_SKIPPED, sent.reason, [action])
         else:
             self._failed(seat, action, sent, results)
 
@@ -157,12 +159,12 @@ class UserReclaim:
             except ZoomNotFound as exc:
                 reason = f"gone: Zoom answered {action.call} with {exc.code or exc.status} ({exc.message})"
                 self.journal.outcome(c, action, NOT_FOUND, http_status=exc.status, zoom_code=exc.code,
-                                     message=exc.message, close=(CLOSED_SKIPPED, reason))
+                                     message=exc.message, close=(CandidateState.CLOSED_SKIPPED, reason))
                 return _Sent(ok=False, gone=True, reason=reason)
             except ZoomApiError as exc:
                 reason = f"Zoom refused {action.call}: code {exc.code}: {exc.message}"
                 self.journal.outcome(c, action, REFUSED, http_status=exc.status, zoom_code=exc.code,
-                                     message=exc.message, close=(ATTENTION_REQUIRED, reason))
+                                     message=exc.message, close=(CandidateState.ATTENTION_REQUIRED, reason))
                 return _Sent(ok=False, reason=reason)
             # Zoom answers these writes 204; the client returns nothing for any 2xx.
             self.journal.outcome(c, action, SUCCEEDED, http_status=204)
@@ -192,11 +194,12 @@ class UserReclaim:
             if not effects.applied(action, settings=settings):
                 ok = False
                 reason = f"Zoom answered 2xx to {action.call} but {text}"
-                self._finish(c, ATTENTION_REQUIRED, reason, results, actions=[action])
+                self._finish(c, CandidateState.ATTENTION_REQUIRED, reason, results, actions=[action])
                 if seat is not None and c is not seat:
-                    self._finish(seat, ATTENTION_REQUIRED, f"seat not downgraded: {reason}", results)
+                    self._finish(seat, CandidateState.ATTENTION_REQUIRED, f"seat not downgraded: {reason}", results)
             elif c is not seat:
-                self._finish(c, CLOSED_COMPLETE, f"reclaimed: {action.call}", results, actions=[action], confirmation=text)
+                self._finish(c, CandidateState.CLOSED_COMPLETE, f"reclaimed: {action.call}", results, actions=[action],
+                             confirmation=text)
         return ok
 
     def _confirm_seat(self, seat: Candidate, action: Action, results: dict[int, Result]) -> None:
@@ -214,10 +217,11 @@ class UserReclaim:
         else:
             self.journal.confirm(c, action, text)
         if effects.applied(action, record=record):
-            self._finish(c, CLOSED_COMPLETE, f"reclaimed: {action.call}", results, actions=[action], confirmation=text)
+            self._finish(c, CandidateState.CLOSED_COMPLETE, f"reclaimed: {action.call}", results, actions=[action],
+                         confirmation=text)
         else:
-            self._finish(c, ATTENTION_REQUIRED, f"Zoom answered 2xx to {action.call} but {text}", results,
-                         actions=[action])
+            self._finish(c, CandidateState.ATTENTION_REQUIRED, f"Zoom answered 2xx to {action.call} but {text}",
+                         results, actions=[action])
 
     def confirm_after_run(self, awaiting: list[Result]) -> list[Result]:
         """Confirm (or resolve) the seat writes of the run with one fresh read of the user records.
@@ -229,7 +233,8 @@ class UserReclaim:
         awaiting = [r for r in awaiting if r.actions and effects.reads_record(r.actions[-1])]
         if not awaiting:
             return []
-        statuses = ["active"] + (["pending"] if any(r.candidate.is_pending for r in awaiting) else [])
+        pending = any(r.candidate.is_pending for r in awaiting)
+        statuses = [UserStatus.ACTIVE] + ([UserStatus.PENDING] if pending else [])
         records = self.records.fresh([r.candidate.user_id for r in awaiting], statuses)
         source = "GET /users listing after the writes"
         out: dict[int, Result] = {}
@@ -273,7 +278,7 @@ class UserReclaim:
                     if not done:
                         continue
                 if name == final.name:
-                    self._finish(c, CLOSED_COMPLETE if done else ATTENTION_REQUIRED,
+                    self._finish(c, CandidateState.CLOSED_COMPLETE if done else CandidateState.ATTENTION_REQUIRED,
                                  f"reclaimed: {action.call}" if done else f"Zoom accepted {action.call} earlier but {text}",
                                  results, actions=[action], confirmation=text)
 
@@ -294,7 +299,7 @@ class UserReclaim:
 
     # ------------------------------------------------------------------ closing
 
-    def _finish(self, c: Candidate, state: str, reason: str, results: dict[int, Result], *, write: bool = True,
+    def _finish(self, c: Candidate, state: CandidateState, reason: str, results: dict[int, Result], *, write: bool = True,
                 actions: list[Action] | None = None, confirmation: str | None = None) -> None:
         if c.candidate_id in results:
             return
@@ -310,12 +315,12 @@ class UserReclaim:
             results[c.candidate_id] = Result(c, None, why or sent.reason, [action] if action else [],
                                              awaiting="uncertain")
         elif why:
-            self._finish(c, ATTENTION_REQUIRED, f"{why}: {sent.reason}", results)
+            self._finish(c, CandidateState.ATTENTION_REQUIRED, f"{why}: {sent.reason}", results)
         else:  # the refusal was closed with the journal outcome
-            results[c.candidate_id] = Result(c, ATTENTION_REQUIRED, sent.reason)
+            results[c.candidate_id] = Result(c, CandidateState.ATTENTION_REQUIRED, sent.reason)
 
 
-def _call(client: Any, action: Action) -> None:
+def _call(client: ZoomClient, action: Action) -> None:
     if action.name == DOWNGRADE:
         client.update_user(action.user_id, {"type": 1})
     elif action.name == DISASSOCIATE:

@@ -17,12 +17,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from zoom_sam.errors import ZoomSamError
 from zoom_sam.reclaim.model import Candidate
 from zoom_sam.warehouse.sql import run_sql
 
 
-class GuardExceeded(RuntimeError):
-    """The run would reclaim more than the profile allows; nothing was changed in Zoom."""
+class GuardExceeded(ZoomSamError):
+    """The run would reclaim more than the profile allows; nothing was changed in Zoom.
+
+    Not retryable: the same candidates exceed the same limits until a person changes the profile.
+    """
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_sam.reclaim.model import ATTENTION_REQUIRED, CLOSED_COMPLETE, PLANNED, REQUESTED, Action, Candidate
-from zoom_sam.warehouse.schema import OPEN_CANDIDATE_STATES, reclaim_action, removal_candidate
+from zoom_sam.errors import RetryableError
+from zoom_sam.reclaim.model import PLANNED, REQUESTED, Action, Candidate
+from zoom_sam.vocabulary import RECLAIMABLE_STATES, CandidateState
+from zoom_sam.warehouse.schema import reclaim_action, removal_candidate
 from zoom_sam.warehouse.sql import run_sql
 from zoom_sam.warehouse.upsert import upsert
 
@@ -37,8 +39,11 @@ MESSAGE_LIMIT = 1000
 CLAIM_LEASE = timedelta(hours=1)
 
 
-class CandidateTaken(RuntimeError):
-    """Another run holds the candidate (or it was closed meanwhile): nothing is written for it."""
+class CandidateTaken(RetryableError):
+    """Another run holds the candidate (or it was closed meanwhile): nothing is written for it.
+
+    Retryable: a later attempt finds the candidate closed, or takes it over once the claim expired.
+    """
 
 
 def _now() -> datetime:
@@ -91,7 +96,7 @@ class Journal:
         zoom_code: int | None = None,
         message: str | None = None,
         confirmation: str | None = None,
-        close: tuple[str, str] | None = None,
+        close: tuple[CandidateState, str] | None = None,
     ) -> None:
         """Record the outcome of ``action``; ``close=(state, reason)`` closes its candidate too."""
         t = reclaim_action
@@ -137,7 +142,7 @@ class Journal:
         if rows:
             upsert(self.engine, reclaim_action, rows, key=_KEY)
 
-    def close(self, cand: Candidate, state: str, reason: str) -> bool:
+    def close(self, cand: Candidate, state: CandidateState, reason: str) -> bool:
         """Move an open candidate to ``state``; False when it was no longer open."""
         now = _now()
         with self.engine.begin() as conn:
@@ -153,19 +158,19 @@ class Journal:
         c = removal_candidate.c
         state, claimed_by, claimed_at = conn.execute(
             sa.select(c.state, c.claimed_by, c.claimed_at).where(c.candidate_id == cand.candidate_id)).one()
-        if state not in OPEN_CANDIDATE_STATES:
+        if state not in RECLAIMABLE_STATES:
             why = f"is {state} already" + (f" (claimed by run {claimed_by})" if claimed_by else "")
         else:
             why = f"is being reclaimed by run {claimed_by} (claimed {claimed_at:%Y-%m-%d %H:%M:%S}Z)"
         raise CandidateTaken(f"candidate {cand.candidate_id} ({cand.email} {cand.software_model}) {why}; run "
                              f"{self.run_id} leaves it alone and sends nothing to Zoom for it")
 
-    def _close(self, conn: Connection, cand: Candidate, state: str, reason: str, *, now: datetime) -> bool:
+    def _close(self, conn: Connection, cand: Candidate, state: CandidateState, reason: str, *, now: datetime) -> bool:
         params = {"profile_alias": self.profile_alias, "candidate_id": cand.candidate_id, "state": state,
                   "close_reason": _clip(reason, 400), "now": now,
-                  "closed_at": None if state == ATTENTION_REQUIRED else now}
+                  "closed_at": None if state == CandidateState.ATTENTION_REQUIRED else now}
         closed = run_sql(conn, "reclaim/close_candidate", params).rowcount == 1
-        if closed and state == CLOSED_COMPLETE:
+        if closed and state == CandidateState.CLOSED_COMPLETE:
             run_sql(conn, "reclaim/end_subscription", params)
         return closed
 

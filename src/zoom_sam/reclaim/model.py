@@ -8,34 +8,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoom_sam.licensing import SEAT_IDENTIFIER
+from zoom_sam.vocabulary import CandidateState, Mode, UserStatus
 
-# Candidate states a reclaim run moves candidates to (README, "The warehouse").
-CLOSED_COMPLETE = "closed_complete"
-CLOSED_SKIPPED = "closed_skipped"
-CLOSED_CANCELED = "closed_canceled"
-ATTENTION_REQUIRED = "attention_required"
+if TYPE_CHECKING:
+    from zoom_sam.profiles import Profile
 
-MODES = ("dry_run", "approval", "automatic")
-DRY_RUN, APPROVAL = "dry_run", "approval"
 BACKFILL_RUN_TYPE = "backfill"  # Airflow's DagRunType of the runs `airflow backfill create` makes
 
 
-def run_mode(profile: Any, run_type: str | None) -> tuple[str | None, str]:
+def run_mode(profile: Profile, run_type: str | None) -> tuple[Mode | None, str]:
     """The mode this run reclaims in, and why: decided from the profile as read when the task runs.
 
     The DAG's shape was fixed when its file was parsed, perhaps before someone turned reclaim off
     or to dry run; what the file says now wins. A backfill run (up to ten at once, over past
     intervals) never writes to Zoom: it plans as a dry run. None: reclaim is off, nothing runs.
     """
+    mode = Mode(profile.reclaim.mode)
     if not profile.reclaim_subscriptions:
         return None, "reclaim_subscriptions is false in the profile: nothing is reclaimed, candidates stay open"
-    if run_type == BACKFILL_RUN_TYPE and profile.reclaim.mode != DRY_RUN:
-        return DRY_RUN, (f"a backfill run never writes to Zoom: planned as a dry run (the profile's mode is "
-                         f"{profile.reclaim.mode})")
-    return profile.reclaim.mode, f"mode {profile.reclaim.mode}, from the profile"
+    if run_type == BACKFILL_RUN_TYPE and mode != Mode.DRY_RUN:
+        return Mode.DRY_RUN, f"a backfill run never writes to Zoom: planned as a dry run (the profile's mode is {mode})"
+    return mode, f"mode {mode}, from the profile"
+
 
 # Add-ons zoom-sam knows how to remove: PATCH /users/{id}/settings {"feature": {<flag>: false}}.
 # Other paid flags (Zoom Events, Phone, ...) are left alone: Zoom documents no safe removal for
@@ -96,7 +93,7 @@ class Candidate:
 
     @property
     def is_pending(self) -> bool:
-        return self.user_status == "pending"
+        return self.user_status == UserStatus.PENDING
 
     @property
     def saving(self) -> Decimal:
@@ -148,4 +145,4 @@ class Result:
 
     @property
     def reclaimed(self) -> bool:
-        return self.state == CLOSED_COMPLETE
+        return self.state == CandidateState.CLOSED_COMPLETE

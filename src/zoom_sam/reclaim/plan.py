@@ -11,10 +11,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from zoom_sam.licensing import threshold_for
 from zoom_sam.reclaim.model import DISASSOCIATE, DOWNGRADE, Action, Candidate, remove_action
+from zoom_sam.rules import Rules
 
 
 def final_action(cand: Candidate) -> Action:
@@ -37,12 +36,12 @@ def action_named(cand: Candidate, name: str) -> Action:
     return Action(cand.candidate_id, name, cand.user_id, flag)
 
 
-def would_write(cand: Candidate, rules: Sequence[Any]) -> bool:
+def would_write(cand: Candidate, rules: Rules) -> bool:
     """Whether reclaiming ``cand`` involves a write at all, judged from the warehouse alone.
 
     Pending invitations are only removed when their rule opts in, and only the seat and the
     removable add-ons have a write; the guards count just the candidates that would be written.
     """
     if cand.is_seat:
-        return not cand.is_pending or threshold_for(cand.software_model, rules).disassociate_pending_invitations
+        return not cand.is_pending or rules.for_model(cand.software_model).disassociate_pending_invitations
     return cand.addon is not None

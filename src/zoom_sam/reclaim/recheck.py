@@ -29,19 +29,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoom_sam.activity.occurrences import running_after
 from zoom_sam.activity.window import query_dates
-from zoom_sam.licensing import Held, held_subscriptions, identifier_exclusion, needs_seat, threshold_for
-from zoom_sam.reclaim.model import CLOSED_CANCELED, CLOSED_SKIPPED, Candidate
-from zoom_sam.vocabulary import EventType
+from zoom_sam.licensing import Held, held_subscriptions, identifier_exclusion, needs_seat
+from zoom_sam.reclaim.model import Candidate
+from zoom_sam.rules import Rules
+from zoom_sam.vocabulary import CandidateState, EventType, UserStatus
 from zoom_sam.zoom.errors import ZoomNotFound
+
+if TYPE_CHECKING:
+    from zoom_sam.zoom.client import ZoomClient
 
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str   # CLOSED_SKIPPED or CLOSED_CANCELED
+    state: CandidateState   # closed_skipped or closed_canceled
     reason: str
 
 
@@ -59,7 +63,7 @@ class UserCheck:
         """The candidates that passed every check."""
         return [c for c in cands if c.candidate_id not in self.verdicts]
 
-    def stop(self, which: Iterable[Candidate], state: str, reason: str) -> None:
+    def stop(self, which: Iterable[Candidate], state: CandidateState, reason: str) -> None:
         for c in which:
             self.verdicts.setdefault(c.candidate_id, Verdict(state, reason))
 
@@ -68,12 +72,12 @@ class UserCheck:
 
 
 def check_user(
-    client: Any,
+    client: ZoomClient,
     cands: Sequence[Candidate],
     record: dict[str, Any] | None,
     *,
     excluded_identifiers: Sequence[str],
-    rules: Sequence[Any],
+    rules: Rules,
 ) -> UserCheck:
     """Re-check one user's candidates (all of the same user) against Zoom."""
     out = UserCheck()
@@ -81,14 +85,14 @@ def check_user(
         return out
     status = record.get("status")
     settings = None
-    if status == "active":
+    if status == UserStatus.ACTIVE:
         try:
             settings = client.get_user_settings(cands[0].user_id)
         except ZoomNotFound:
-            out.stop(cands, CLOSED_SKIPPED, "gone: Zoom answers 1001 (user does not exist)")
+            out.stop(cands, CandidateState.CLOSED_SKIPPED, "gone: Zoom answers 1001 (user does not exist)")
             return out
     _holdings_as_planned(out, cands, held_subscriptions(record, settings), rules)
-    if status == "pending":  # an invitation cannot host: nothing more to check
+    if status == UserStatus.PENDING:  # an invitation cannot host: nothing more to check
         return out
 
     uid = cands[0].user_id
@@ -100,13 +104,14 @@ def check_user(
                         if running_after(m, as_of))
         if hosted:
             out.seen.append((EventType.MEETING_HOSTED, hosted))
-            out.stop(uses_meetings, CLOSED_CANCELED, f"activity: hosted meeting {_describe(hosted)}, running after "
-                                                     f"the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
+            out.stop(uses_meetings, CandidateState.CLOSED_CANCELED,
+                     f"activity: hosted meeting {_describe(hosted)}, running after the analysed window ended "
+                     f"{as_of:%Y-%m-%d %H:%M}Z")
         else:
             upcoming = _first(client.list_meetings(uid, type="upcoming"))
             if upcoming:
                 out.seen.append((EventType.MEETING_HOSTED, upcoming))
-                out.stop(uses_meetings, CLOSED_SKIPPED, f"upcoming meeting {_describe(upcoming)}")
+                out.stop(uses_meetings, CandidateState.CLOSED_SKIPPED, f"upcoming meeting {_describe(upcoming)}")
 
     uses_webinars = out.left(cands, lambda c: c.is_seat or c.addon == "webinar")
     if uses_webinars and (settings or {}).get("feature", {}).get("webinar"):
@@ -116,11 +121,13 @@ def check_user(
             hosted = [w for w in since_as_of if w.get("uuid") not in upcoming]
             if hosted:
                 out.seen.append((EventType.WEBINAR_HOSTED, hosted[0]))
-                out.stop(uses_webinars, CLOSED_CANCELED, f"activity: hosted webinar {_describe(hosted[0])}, running "
-                                                         f"after the analysed window ended {as_of:%Y-%m-%d %H:%M}Z")
+                out.stop(uses_webinars, CandidateState.CLOSED_CANCELED,
+                         f"activity: hosted webinar {_describe(hosted[0])}, running after the analysed window ended "
+                         f"{as_of:%Y-%m-%d %H:%M}Z")
             else:
                 out.seen.append((EventType.WEBINAR_HOSTED, since_as_of[0]))
-                out.stop(uses_webinars, CLOSED_SKIPPED, f"upcoming webinar {_describe(since_as_of[0])}")
+                out.stop(uses_webinars, CandidateState.CLOSED_SKIPPED,
+                         f"upcoming webinar {_describe(since_as_of[0])}")
 
     _keep_seat_for_its_addons(out, cands, excluded_identifiers)
     return out
@@ -132,7 +139,7 @@ def check_downloaded(
     held: Sequence[Held],
     *,
     excluded_identifiers: Sequence[str],
-    rules: Sequence[Any],
+    rules: Rules,
 ) -> UserCheck:
     """The rules of :func:`check_user` that the warehouse can decide, on the state this run's
     download read (``record``: the user's status; ``held``: its active subscriptions), with no
@@ -149,33 +156,37 @@ def check_downloaded(
 def _user_as_planned(out: UserCheck, cands: Sequence[Candidate], record: dict[str, Any] | None) -> bool:
     """Still in the state each candidate was made for; False when none is left to check."""
     if record is None:
-        out.stop(cands, CLOSED_SKIPPED, "gone: no longer listed as an active user or pending invitation "
-                                        "(deleted, deactivated, or the invitation was accepted)")
+        out.stop(cands, CandidateState.CLOSED_SKIPPED, "gone: no longer listed as an active user or pending "
+                 "invitation (deleted, deactivated, or the invitation was accepted)")
         return False
     status = record.get("status")
     for c in cands:
-        wanted = "pending" if c.is_pending else "active"
+        wanted = UserStatus.PENDING if c.is_pending else UserStatus.ACTIVE
         if status != wanted:
             what = "the invitation was accepted or replaced" if c.is_pending else "it holds nothing to reclaim"
-            out.stop([c], CLOSED_SKIPPED, f"changed: the user was {wanted} at reconcile and is {status} now ({what})")
+            out.stop([c], CandidateState.CLOSED_SKIPPED,
+                     f"changed: the user was {wanted} at reconcile and is {status} now ({what})")
     return bool(out.left(cands))
 
 
 def _holdings_as_planned(out: UserCheck, cands: Sequence[Candidate], held: Sequence[Held],
-                         rules: Sequence[Any]) -> None:
+                         rules: Rules) -> None:
     """Still held, removable, and (a pending invitation) its rule opts in to removing it."""
     out.held = list(held)
     held_ids = {h.identifier for h in out.held}
     for c in cands:
         if c.identifier not in held_ids:
             now_held = ", ".join(sorted(held_ids)) or "nothing paid"
-            out.stop([c], CLOSED_SKIPPED, f"changed: no longer holds {c.identifier} (holds {now_held})")
+            out.stop([c], CandidateState.CLOSED_SKIPPED,
+                     f"changed: no longer holds {c.identifier} (holds {now_held})")
         elif not c.is_seat and c.addon is None:
-            out.stop([c], CLOSED_SKIPPED, f"not reclaimable: zoom-sam has no removal for {c.identifier}")
+            out.stop([c], CandidateState.CLOSED_SKIPPED,
+                     f"not reclaimable: zoom-sam has no removal for {c.identifier}")
 
     for c in out.left(cands, lambda c: c.is_seat and c.is_pending):
-        if not threshold_for(c.software_model, rules).disassociate_pending_invitations:
-            out.stop([c], CLOSED_SKIPPED, "pending invitation: its rule does not set disassociate_pending_invitations")
+        if not rules.for_model(c.software_model).disassociate_pending_invitations:
+            out.stop([c], CandidateState.CLOSED_SKIPPED,
+                     "pending invitation: its rule does not set disassociate_pending_invitations")
 
 
 def _keep_seat_for_its_addons(out: UserCheck, cands: Sequence[Candidate], excluded_identifiers: Sequence[str]) -> None:
@@ -189,8 +200,8 @@ def _keep_seat_for_its_addons(out: UserCheck, cands: Sequence[Candidate], exclud
     if kept:
         why = ", ".join(f"{i} (excluded by {rule})" if (rule := identifier_exclusion(i, excluded_identifiers))
                         else i for i in kept)
-        out.stop([seat], CLOSED_SKIPPED, f"add-on kept: the seat carries {why}, which is not being reclaimed in "
-                                         "this run; downgrading the seat would remove it too")
+        out.stop([seat], CandidateState.CLOSED_SKIPPED, f"add-on kept: the seat carries {why}, which is not being "
+                 "reclaimed in this run; downgrading the seat would remove it too")
 
 
 def _first(items: Iterator[dict[str, Any]]) -> dict[str, Any] | None:

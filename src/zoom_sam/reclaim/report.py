@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from zoom_sam.reclaim.model import CLOSED_COMPLETE, Candidate, Result
+from zoom_sam.reclaim.model import Candidate, Result
+from zoom_sam.vocabulary import RECLAIMABLE_STATES, CandidateState
 
 TABLE_LIMIT = 200
 
@@ -65,11 +66,12 @@ def user_table(cands: Sequence[Candidate], limit: int = TABLE_LIMIT) -> str:
 
 def evidence_query(profile_alias: str, as_of: datetime) -> str:
     """The warehouse query that shows every candidate's full evidence (rule, window, events seen)."""
+    states = ", ".join(f"'{state}'" for state in RECLAIMABLE_STATES)
     return (
         "SELECT candidate_id, email, software_model, reason, evidence\n"
         "FROM removal_candidate\n"
         f"WHERE profile_alias = '{profile_alias}' AND evaluated_as_of = '{as_of:%Y-%m-%d %H:%M:%S}'\n"
-        "  AND state IN ('ready', 'awaiting_approval')\n"
+        f"  AND state IN ({states})\n"
         "ORDER BY email;"
     )
 
@@ -80,8 +82,8 @@ def results_table(results: Sequence[Result], *, dry_run: bool, limit: int = TABL
     for r in sorted(results, key=lambda r: (r.candidate.email, r.candidate.software_model))[:limit]:
         state = r.state or f"open ({r.awaiting})"
         if dry_run:
-            state = "would reclaim" if r.state == CLOSED_COMPLETE else f"would be {r.state}"
-        saving = money(r.candidate.saving, r.candidate.currency) if r.state == CLOSED_COMPLETE else "-"
+            state = "would reclaim" if r.state == CandidateState.CLOSED_COMPLETE else f"would be {r.state}"
+        saving = money(r.candidate.saving, r.candidate.currency) if r.state == CandidateState.CLOSED_COMPLETE else "-"
         lines.append(f"| {_cell(r.candidate.email)} | `{r.candidate.software_model}` | {state} | {_cell(r.detail)} | {saving} |")
     if len(results) > limit:
         lines.append(f"| … and {len(results) - limit} more (reclaim_action and removal_candidate hold all) | | | | |")

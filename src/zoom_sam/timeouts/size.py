@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from zoom_sam.activity.holders import load_holders
-from zoom_sam.warehouse.schema import OPEN_CANDIDATE_STATES, removal_candidate, zoom_user
+from zoom_sam.vocabulary import RECLAIMABLE_STATES
+from zoom_sam.warehouse.schema import removal_candidate, zoom_user
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class AccountSize:
 
 def account_size(engine: Engine, alias: str) -> AccountSize:
     present = sa.and_(zoom_user.c.profile_alias == alias, zoom_user.c.present)
-    is_open = sa.and_(removal_candidate.c.profile_alias == alias, removal_candidate.c.state.in_(OPEN_CANDIDATE_STATES))
+    is_open = sa.and_(removal_candidate.c.profile_alias == alias, removal_candidate.c.state.in_(RECLAIMABLE_STATES))
     with engine.connect() as conn:
         users, latest = conn.execute(sa.select(sa.func.count(), sa.func.max(zoom_user.c.last_seen_at)).where(present)).one()
         candidates = conn.execute(sa.select(sa.func.count()).select_from(removal_candidate).where(is_open)).scalar_one()

@@ -19,8 +19,6 @@ SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
-OPEN_CANDIDATE_STATES = ("ready", "awaiting_approval")
-
 
 class UtcDateTime(TypeDecorator):
     """Timestamps stored as naive UTC and read back as aware UTC.

@@ -10,4 +10,4 @@ SET claimed_by = :run_id,
 WHERE candidate_id = :candidate_id
   AND profile_alias = :profile_alias
   AND (claimed_by IS NULL OR claimed_by = :run_id OR claimed_at < :stale_before)
-  AND (state IN ('ready', 'awaiting_approval') OR NOT :open_only)
+  AND (state IN (:state_ready, :state_awaiting_approval) OR NOT :open_only)

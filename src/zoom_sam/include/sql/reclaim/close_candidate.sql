@@ -8,4 +8,4 @@ SET state = :state,
     updated_at = :now
 WHERE candidate_id = :candidate_id
   AND profile_alias = :profile_alias
-  AND state IN ('ready', 'awaiting_approval')
+  AND state IN (:state_ready, :state_awaiting_approval)

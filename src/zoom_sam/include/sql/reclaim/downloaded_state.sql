@@ -18,5 +18,5 @@ WHERE u.profile_alias = :profile_alias
       FROM removal_candidate AS c
       WHERE c.profile_alias = :profile_alias
         AND c.evaluated_as_of = :as_of
-        AND c.state IN ('ready', 'awaiting_approval'))
+        AND c.state IN (:state_ready, :state_awaiting_approval))
 ORDER BY u.user_id

@@ -31,5 +31,5 @@ LEFT JOIN entitlement AS e
     ON e.profile_alias = c.profile_alias AND e.software_model = c.software_model
 WHERE c.profile_alias = :profile_alias
   AND c.evaluated_as_of = :as_of
-  AND c.state IN ('ready', 'awaiting_approval')
+  AND c.state IN (:state_ready, :state_awaiting_approval)
 ORDER BY c.user_id, c.candidate_id

@@ -1,0 +1,183 @@
+"""The reclaim of one profile for one as-of: select, guard, re-check, write, confirm, account.
+
+Order of events, and why:
+
+1. select this run's open candidates and apply the exclusions as they are now (``selection``);
+2. the guards, on everything the run would write, before the first call to Zoom (``guards``);
+   in approval mode, the approval (``approval``);
+3. only now a Zoom client: a run with nothing to do makes no call at all, which is also what
+   makes re-running a completed reclaim free;
+4. per user, concurrently under the client's limiters, starting as soon as the user listing (the
+   records, with the default scopes) shows the user: resume an interrupted attempt, re-check,
+   write, confirm (``execute``);
+5. the seat writes confirmed by one fresh user listing when ``GET /users/{id}`` is not granted;
+6. the as-of reconciled again when anything was reclaimed: the reclaimed subscriptions ended with
+   their confirmation, so the position (realised and potential savings, assigned seats) agrees
+   with Zoom the same day, and equals what a re-run of the date will write.
+
+A dry run does 1 and 2, then plans from what this run's download read (``dry_run``) and makes no
+Zoom call at all: the live re-check reads exist to make a write safe, and a dry run writes
+nothing. It reports what a real run would attempt before its live re-checks (its ``planned``
+rows in ``reclaim_action`` are the audit trail of the report); those may still stop some writes.
+
+Every rule lookup uses ``ctx.rules``, the rules the run's download recorded, so a profile file
+edited after the reconcile cannot make reclaim judge a candidate by other rules than it was made by.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from itertools import groupby
+from typing import TYPE_CHECKING
+
+from zoom_sam.errors import RetryableError, ZoomSamError
+from zoom_sam.process import RunContext, Summary, ZoomAccess
+from zoom_sam.reclaim import guards
+from zoom_sam.reclaim.approval import APPROVAL_ANSWER, approved
+from zoom_sam.reclaim.budget import minimal_calls
+from zoom_sam.reclaim.downloaded import Downloaded, load_downloaded
+from zoom_sam.reclaim.dry_run import plan_dry_run
+from zoom_sam.reclaim.execute import SETTLE_PAUSE_SECONDS, UserReclaim
+from zoom_sam.reclaim.journal import Journal
+from zoom_sam.reclaim.model import Candidate, Result, run_mode
+from zoom_sam.reclaim.outcome import Outcome
+from zoom_sam.reclaim.plan import would_write
+from zoom_sam.reclaim.selection import apply_exclusions, load_candidates
+from zoom_sam.reclaim.users import UserRecords
+from zoom_sam.reconcile import process as reconcile
+from zoom_sam.vocabulary import CandidateState, Mode, UserStatus
+from zoom_sam.warehouse.jobs import Job
+from zoom_sam.zoom.errors import ZoomMissingScopes
+from zoom_sam.zoom.scopes import RECLAIM, describe_missing, missing_by_process
+
+if TYPE_CHECKING:
+    from zoom_sam.zoom.client import ZoomClient
+
+log = logging.getLogger(__name__)
+
+# Passes over the users a pass left open (a write whose answer was lost, a read that failed)
+# before the task gives up and leaves them to Airflow's retry.
+SETTLE_ROUNDS = 3
+DISABLED_STATUS = "disabled"  # job_result.status of a run whose profile reclaims nothing
+
+
+class ReclaimNotApproved(ZoomSamError):
+    """Approval mode without an explicit Approve from a person: nothing is reclaimed.
+
+    Not retryable: the answer of this run is given; a retry would read the same answer.
+    """
+
+
+class ReclaimIncomplete(RetryableError):
+    """Some users could not be finished even after settling them again (Zoom stayed unreadable);
+    a retry resumes them from the journal."""
+
+
+def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
+    """Reclaim in the mode :func:`~zoom_sam.reclaim.model.run_mode` decides for this run.
+
+    A profile that reclaims nothing (any more) ends as ``disabled``, its reason the message.
+    """
+    mode, why = run_mode(ctx.profile, ctx.run_type)
+    log.info("reclaim: %s", why)
+    if mode is None:
+        return Summary(status=DISABLED_STATUS, message=why)
+    return reclaim(ctx, zoom, mode).process_summary()
+
+
+def reclaim(ctx: RunContext, zoom: ZoomAccess, mode: Mode, *, settle_pause: float = SETTLE_PAUSE_SECONDS) -> Outcome:
+    """Reclaim the profile's open candidates of the reconcile for ``ctx.as_of`` in ``mode``.
+
+    In approval mode ``ctx.inputs`` must carry a person's Approve (:func:`approved`). Raises
+    :class:`~zoom_sam.reclaim.guards.GuardExceeded`, :class:`ReclaimNotApproved` (nothing done)
+    or :class:`ReclaimIncomplete` (after recording everything that did complete).
+    """
+    profile, engine, alias = ctx.profile, ctx.warehouse, ctx.profile.alias
+    outcome = Outcome(alias, ctx.as_of, mode)
+    selection = apply_exclusions(load_candidates(engine, alias, ctx.as_of), profile.exclusions)
+    outcome.excluded = list(selection.excluded)
+    outcome.guard = guards.evaluate(
+        [c for c in selection.eligible if would_write(c, ctx.rules)], guards.assigned_seats(engine, alias),
+        max_per_run=profile.reclaim.max_per_run, max_fraction=profile.reclaim.max_fraction,
+    )
+    if outcome.guard.exceeded and not outcome.dry_run:
+        raise guards.GuardExceeded(outcome.guard.message(alias))
+    if mode == Mode.APPROVAL and not approved(ctx.inputs.get(APPROVAL_ANSWER)):
+        raise ReclaimNotApproved(
+            f"reclaim of {alias} as of {ctx.as_of:%Y-%m-%d}: no Approve from a person; nothing was reclaimed and the "
+            "candidates stay open")
+    journal = Journal(engine, alias, ctx.run_id)
+    if not outcome.dry_run:
+        for cand, rule in selection.excluded:
+            journal.close(cand, CandidateState.CLOSED_SKIPPED, f"excluded at reclaim time by {rule}")
+    if selection.eligible:
+        downloaded = load_downloaded(engine, alias, ctx.as_of)
+        if outcome.dry_run:
+            outcome.results = plan_dry_run(journal, selection.eligible, downloaded,
+                                           excluded_identifiers=profile.exclusions.identifiers, rules=ctx.rules)
+        else:
+            client = zoom.client()
+            _reclaim_users(client, journal, ctx, selection.eligible, downloaded, outcome, settle_pause)
+            outcome.api = client.stats()
+    if not outcome.dry_run and outcome.reclaimed:
+        _reconcile_again(ctx, zoom)
+    log.info("%s", outcome.render())
+    if outcome.unresolved:
+        raise ReclaimIncomplete(
+            f"{len(outcome.unresolved)} candidate(s) could not be finished; everything else is recorded. A retry "
+            "resumes from the journal, reading each user's state first and never re-sending blindly: "
+            + "; ".join(f"{r.candidate.email} {r.candidate.software_model}: {r.detail}" for r in outcome.unresolved[:10]))
+    return outcome
+
+
+def _reconcile_again(ctx: RunContext, zoom: ZoomAccess) -> None:
+    """The reclaimed subscriptions ended: the as-of's verdicts and position are recomputed from the
+    warehouse as it is now, exactly what a re-run of this date's reconcile will find."""
+    reconcile.run(replace(ctx, job=Job()), zoom)
+
+
+def _reclaim_users(client: ZoomClient, journal: Journal, ctx: RunContext, eligible: tuple[Candidate, ...],
+                   downloaded: Downloaded, outcome: Outcome, settle_pause: float) -> None:
+    missing = missing_by_process(client.granted_scopes)
+    if RECLAIM in missing:
+        refused = ZoomMissingScopes(
+            None, None, f"reclaim of {ctx.profile.alias} cannot write to Zoom: "
+            f"{describe_missing({RECLAIM: missing[RECLAIM]})}; add them to the Zoom app (nothing was changed)",
+            missing=missing[RECLAIM], processes={RECLAIM: missing[RECLAIM]})
+        refused.retryable = False  # only an admin granting the scopes helps
+        raise refused
+    records = UserRecords(client)
+    outcome.minimal = minimal_calls(eligible, downloaded, per_user=records.per_user, rules=ctx.rules,
+                                    page_size=client.config.page_size)
+    statuses = [UserStatus.ACTIVE] + ([UserStatus.PENDING] if any(c.is_pending for c in eligible) else [])
+    worker = UserReclaim(client, journal, records, settle_pause=settle_pause,
+                         excluded_identifiers=ctx.profile.exclusions.identifiers, rules=ctx.rules)
+    units = [list(group) for _, group in groupby(eligible, key=lambda c: c.user_id)]
+    by_user = {unit[0].user_id: unit for unit in units}
+    # The first round starts on each user as soon as the listing shows its record (or ends without
+    # it), so the listing's sequential pages overlap the re-checks instead of preceding them.
+    todo: Iterable[list[Candidate]] = (by_user[key] for key in records.stream(by_user, statuses))
+    users = len(units)
+    results: dict[int, Result] = {}
+    for round_ in range(1, SETTLE_ROUNDS + 1):
+        for done, (_, unit_results) in enumerate(client.map_concurrent(worker, todo), start=1):
+            results.update((r.candidate.candidate_id, r) for r in unit_results)
+            if done % 100 == 0:
+                log.info("reclaim: %d of %d users done", done, users)
+        awaiting = [r for r in results.values() if r.awaiting]
+        results.update((r.candidate.candidate_id, r) for r in worker.confirm_after_run(awaiting))
+        # Still open: a write Zoom's state shows was not applied after its answer was lost, or a
+        # user whose reads failed. Settled now, in this try, by the same resume -> re-check ->
+        # write path, so a lost answer does not cost a failed task and a retry minutes later.
+        again = {r.candidate.user_id for r in results.values() if r.state is None}
+        if not again or round_ == SETTLE_ROUNDS:
+            break
+        log.info("reclaim: %d user(s) left open after round %d (lost answers or failed reads); settling them "
+                 "again after %.0f s", len(again), round_, settle_pause)
+        time.sleep(settle_pause)
+        todo = [unit for unit in units if unit[0].user_id in again]
+        users = len(todo)
+        records.prefetch(again, statuses)
+    outcome.results = list(results.values())
