@@ -20,7 +20,6 @@ from zoom_sam.timeouts.ceiling import DEFAULT_TASK_MINUTES
 from zoom_sam.timeouts.deadline import GRACE_S, Deadline, DeadlineExceeded, deadline_for
 from zoom_sam.timeouts.estimate import download_work, expected, reclaim_work, sweep_work
 from zoom_sam.timeouts.size import AccountSize, account_size
-from zoom_sam.warehouse.jobs import Job
 from zoom_sam.zoom.client import ZoomConfig
 
 pytestmark = pytest.mark.parametrize("warehouse", ["sqlite"], indirect=True)
