@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
@@ -35,6 +35,10 @@ from zoom_sam.zoom.extras import GRANT_REFRESH_TOKEN, ZoomConfigError
 from zoom_sam.zoom.refresh_chain import exchange_authorization_code
 from zoom_sam.zoom.token_endpoint import TokenEndpoint
 from zoom_sam.zoom.validate import DEFAULT_REQUIRED, ValidationReport, validate_client
+
+if TYPE_CHECKING:
+    from airflow.sdk.crypto import FernetProtocol
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,7 @@ def _airflow_mask_secret(value: str) -> None:
         log.debug("could not register a secret with Airflow's masker", exc_info=True)
 
 
-def _airflow_fernet():
+def _airflow_fernet() -> FernetProtocol:
     """Airflow's Fernet; refresh tokens are never stored in clear, so no key means no chain."""
     from airflow.sdk.crypto import get_fernet
 
@@ -75,7 +79,7 @@ def _airflow_fernet():
     return fernet
 
 
-def _token_store_engine(conn_id: str | None):
+def _token_store_engine(conn_id: str | None) -> Engine:
     """The warehouse engine that holds chains (see the module docstring), migrated."""
     from airflow.sdk.exceptions import AirflowNotFoundException
 

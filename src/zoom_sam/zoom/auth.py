@@ -23,7 +23,6 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from zoom_sam.zoom.errors import ZoomAuthError
-from zoom_sam.zoom.redact import fingerprint
 from zoom_sam.zoom.scopes import parse_scope_string
 from zoom_sam.zoom.token_cache import CacheEntry, CachedGrant
 from zoom_sam.zoom.token_endpoint import TokenEndpoint
@@ -97,8 +96,7 @@ class AccountCredentialsAuth(CachedGrant):
         self.account_id = account_id
         self.clock = clock
         self.mask = mask
-        self.key = ("s2s", endpoint.oauth_url, account_id, endpoint.client_id,
-                    fingerprint(endpoint._client_secret))
+        self.key = ("s2s", endpoint.oauth_url, account_id, endpoint.client_id, endpoint.credential_fp)
 
     def __repr__(self) -> str:
         return f"AccountCredentialsAuth(account_id={self.account_id!r}, oauth_url={self.endpoint.oauth_url!r})"

@@ -16,11 +16,14 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from zoom_sam.errors import ConfigurationError
 from zoom_sam.zoom.ratelimit import plan_limits
+
+if TYPE_CHECKING:
+    from zoom_sam.zoom.config import ZoomConfig
 
 GRANT_ACCOUNT_CREDENTIALS = "account_credentials"
 GRANT_REFRESH_TOKEN = "refresh_token"
@@ -117,7 +120,7 @@ def parse_extras(extra: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[
     return fields, problems
 
 
-def config_problems(config: Any) -> list[str]:
+def config_problems(config: ZoomConfig) -> list[str]:
     """Everything out of range in a :class:`~zoom_sam.zoom.config.ZoomConfig`."""
     problems = []
     if not config.client_id:

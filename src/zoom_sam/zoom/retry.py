@@ -3,9 +3,10 @@
 Every path that sends to Zoom (a read, a write, a page of a listing, a call of the thread pool)
 goes through :meth:`RetryPolicy.run`, so they all repeat a request for the same reasons only:
 
-* **LOST**: the answer was lost on the way (a 5xx, a dropped or timed-out connection, a garbled
+* **BACKOFF**: the answer was lost on the way (a 5xx, a dropped or timed-out connection, a garbled
   2xx answer) and the request may be asked again (a read, or a write that provably never reached
-  Zoom). Bounded exponential backoff with jitter, ``max_retries`` times.
+  Zoom); for the token endpoint (:mod:`zoom_sam.zoom.token_endpoint`), also a 429. Bounded
+  exponential backoff with jitter, ``max_retries`` times.
 * **THROTTLED**: Zoom turned the request away unprocessed (HTTP 429). The wait is Zoom's
   ``Retry-After`` (backoff when it gives none), ``max_429_retries`` times, never longer than
   ``max_retry_after``; the caller holds it (it pauses the account's limiter, not only this thread).
@@ -23,11 +24,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from zoom_sam.zoom.config import ZoomConfig
 from zoom_sam.zoom.errors import ZoomError
 from zoom_sam.zoom.ratelimit import backoff_delay
+
+if TYPE_CHECKING:
+    from zoom_sam.zoom.config import ZoomConfig
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ T = TypeVar("T")
 class Kind(Enum):
     """Why an attempt may be repeated; each reason has its own budget."""
 
-    LOST = "lost"
+    BACKOFF = "backoff"
     THROTTLED = "throttled"
     RENEWED = "renewed"
 
@@ -107,7 +110,7 @@ class RetryPolicy:
             if done >= 1:
                 raise outcome.give_up(done) from None
             return 0.0
-        if outcome.kind is Kind.LOST:
+        if outcome.kind is Kind.BACKOFF:
             if done >= self.max_retries:
                 raise outcome.give_up(done) from None
             return self.backoff(done)

@@ -158,7 +158,7 @@ class Transport:
             if problem is None:
                 return body
             where = paging.label(req.path, req.params)  # a listing's status or type says which one
-            return Again(Kind.LOST, f"{req.method} {where}: malformed answer ({problem})",
+            return Again(Kind.BACKOFF, f"{req.method} {where}: malformed answer ({problem})",
                          lambda n: ZoomMalformedResponse(req.method, where, problem, status=resp.status_code,
                                                          retries=n))
         answer = ErrorAnswer.of(resp, (tok.value,))
@@ -179,7 +179,7 @@ class Transport:
             raise ZoomUncertainOutcome(
                 f"{req.method} {req.path}: outcome unknown ({kind} after sending; Zoom may or may not have "
                 "applied it). Re-read the object before retrying.", method=req.method, path=req.path) from None
-        return Again(Kind.LOST, f"{req.method} {req.path}: {kind}",
+        return Again(Kind.BACKOFF, f"{req.method} {req.path}: {kind}",
                      lambda n: ZoomTransientError(f"{req.method} {req.path}: {kind} persisted after {n} retries"))
 
     def _server_error(self, req: _Request, answer: ErrorAnswer) -> Again:
@@ -190,7 +190,7 @@ class Transport:
                 f"{method} {path}: HTTP {status} from Zoom; the write may or may not have been applied. "
                 "Re-read the object before retrying.", method=method, path=path, status=status)
         zoom_says = f" (Zoom code {answer.code}: {answer.message})" if answer.code is not None else ""
-        return Again(Kind.LOST, f"{method} {path}: HTTP {status}",
+        return Again(Kind.BACKOFF, f"{method} {path}: HTTP {status}",
                      lambda n: ZoomTransientError(f"{method} {path}: HTTP {status} persisted after {n} retries"
                                                   f"{zoom_says}"))
 
