@@ -183,7 +183,7 @@ class RefreshTokenAuth(CachedGrant):
             if previous is not None:
                 txn.write(replace(previous, exchange_lost_at=self.clock()))
             return self._lost(exc, source)
-        return store_exchange(txn, self.endpoint, data, str(data.get("refresh_token") or refresh_token),
+        return _store_exchange(txn, self.endpoint, data, str(data.get("refresh_token") or refresh_token),
                               now=self.clock(), mask=self.mask, seed_fp=seed_fp,
                               rotations=(previous.rotations if previous else 0) + 1)
 
@@ -234,7 +234,7 @@ class RefreshTokenAuth(CachedGrant):
             status=exc.status, retryable=True, answer_lost=True)
 
 
-def store_exchange(txn: ChainTransaction, endpoint: TokenEndpoint, data: dict[str, Any], refresh_token: str, *,
+def _store_exchange(txn: ChainTransaction, endpoint: TokenEndpoint, data: dict[str, Any], refresh_token: str, *,
                    now: float, mask: MaskFn | None, seed_fp: str | None = None, rotations: int = 0) -> AccessToken:
     """Write the chain an exchange's answer continues (its refresh token, its access token) and
     return the access token: written under the chain's lock, before anyone may use it."""
@@ -271,7 +271,7 @@ def exchange_authorization_code(endpoint: TokenEndpoint, chain: TokenChainStore,
                                 status=exc.status, reason=exc.reason, answer_lost=exc.answer_lost) from None
         if not data.get("refresh_token"):
             raise ZoomAuthError("Zoom's token response to the authorization code carried no refresh_token")
-        tok = store_exchange(txn, endpoint, data, str(data["refresh_token"]), now=clock(), mask=mask)
+        tok = _store_exchange(txn, endpoint, data, str(data["refresh_token"]), now=clock(), mask=mask)
     remember(chain_cache_key(chain, endpoint), tok)
     log.info("Started the refresh-token chain of connection %r from an authorization code (%d scopes)",
              chain.conn_id, len(tok.scopes))

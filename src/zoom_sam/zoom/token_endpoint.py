@@ -14,7 +14,6 @@ Whether a failed token request may be repeated depends on whether Zoom may have 
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +25,6 @@ from zoom_sam.zoom.network import never_reached_server
 from zoom_sam.zoom.redact import fingerprint, scrub
 from zoom_sam.zoom.retry import Again, Kind, RetryPolicy
 from zoom_sam.zoom.shapes import token_problem
-
-log = logging.getLogger(__name__)
 
 DEFAULT_OAUTH_URL = "https://zoom.us/oauth/token"
 TOKEN_ENDPOINT_ATTEMPTS = 4
