@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zoom_sam.zoom.auth import clear_token_cache
+from zoom_sam.zoom.token_cache import clear_token_cache
 from zoom_sam.zoom.ratelimit import reset_limiters
 
 

@@ -23,7 +23,8 @@ def client_for():
     def make(sb, extra: dict | None = None, **kw) -> ZoomClient:
         chain = kw.pop("token_chain", None)
         mask = kw.pop("mask", None)
-        client = ZoomClient(config_for(sb, extra, **kw), token_chain=chain, mask=mask)
+        retry = kw.pop("retry", None)
+        client = ZoomClient(config_for(sb, extra, **kw), token_chain=chain, mask=mask, retry=retry)
         clients.append(client)
         return client
 

@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet
 
 from tests.support.token_chain import refresh_token_for
 from zoom_sam.warehouse.token_chain import WarehouseTokenChain
-from zoom_sam.zoom.auth import clear_token_cache
+from zoom_sam.zoom.token_cache import clear_token_cache
 from zoom_sam.zoom.client import ZoomClient
 from zoom_sam.zoom.errors import ZoomAuthError
 from zoom_sam.zoom.redact import fingerprint

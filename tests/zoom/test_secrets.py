@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.token_chain import WarehouseTokenChain
-from zoom_sam.zoom.auth import clear_token_cache
+from zoom_sam.zoom.token_cache import clear_token_cache
 from zoom_sam.zoom.client import ZoomClient
 from zoom_sam.zoom.errors import ZoomError
 from zoom_sam.zoom.refresh_chain import exchange_authorization_code

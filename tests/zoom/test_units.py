@@ -12,7 +12,9 @@ import pytest
 
 from zoom_sam.zoom import endpoints, scopes
 from zoom_sam.zoom.auth import AccessToken, authorize_url, renewal_margin
-from zoom_sam.zoom.client import DEFAULT_BASE_URL, ZoomClient, ZoomConfig, _scopes_in_message
+from zoom_sam.zoom.answers import scopes_in_message
+from zoom_sam.zoom.client import ZoomClient
+from zoom_sam.zoom.config import DEFAULT_BASE_URL, ZoomConfig
 from zoom_sam.zoom.concurrency import map_concurrent
 from zoom_sam.zoom.errors import (
     ZoomApiError,
@@ -59,9 +61,9 @@ def test_processes_needing_and_parse():
 
 
 def test_scopes_named_in_zoom_message():
-    assert _scopes_in_message("Invalid access token, does not contain scopes:[meeting:read:list_meetings:admin].") \
+    assert scopes_in_message("Invalid access token, does not contain scopes:[meeting:read:list_meetings:admin].") \
         == ("meeting:read:list_meetings:admin",)
-    assert _scopes_in_message("does not contain scopes: [report:read:admin, user:read:admin].") \
+    assert scopes_in_message("does not contain scopes: [report:read:admin, user:read:admin].") \
         == ("report:read:admin", "user:read:admin")
 
 
@@ -93,8 +95,8 @@ def test_unknown_endpoint_defaults_to_medium():
 
 
 def test_missing_scopes_error_names_scopes_and_processes():
-    err = ZoomMissingScopes(400, 4711, "Invalid access token, does not contain scopes:[x].", "GET",
-                            "/users/u1/meetings", missing=["meeting:read:list_meetings:admin"])
+    err = ZoomMissingScopes(status=400, code=4711, message="Invalid access token, does not contain scopes:[x].",
+                            method="GET", path="/users/u1/meetings", missing=["meeting:read:list_meetings:admin"])
     text = str(err)
     assert "meeting:read:list_meetings:admin" in text and "pull_activity" in text and "4711" in text
     assert err.processes == {"pull_activity": ("meeting:read:list_meetings:admin",)}

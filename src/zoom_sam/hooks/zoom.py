@@ -23,16 +23,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
 from zoom_sam.warehouse.token_chain import WarehouseTokenChain
-from zoom_sam.zoom.client import GRANT_REFRESH_TOKEN, ZoomClient, ZoomConfig
+from zoom_sam.zoom.client import ZoomClient
+from zoom_sam.zoom.config import ZoomConfig
 from zoom_sam.zoom.errors import ZoomAuthError, ZoomError
+from zoom_sam.zoom.extras import GRANT_REFRESH_TOKEN, ZoomConfigError
 from zoom_sam.zoom.refresh_chain import exchange_authorization_code
 from zoom_sam.zoom.token_endpoint import TokenEndpoint
 from zoom_sam.zoom.validate import DEFAULT_REQUIRED, ValidationReport, validate_client
+
+if TYPE_CHECKING:
+    from airflow.sdk.crypto import FernetProtocol
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +62,7 @@ def _airflow_mask_secret(value: str) -> None:
         log.debug("could not register a secret with Airflow's masker", exc_info=True)
 
 
-def _airflow_fernet():
+def _airflow_fernet() -> FernetProtocol:
     """Airflow's Fernet; refresh tokens are never stored in clear, so no key means no chain."""
     from airflow.sdk.crypto import get_fernet
 
@@ -73,7 +79,7 @@ def _airflow_fernet():
     return fernet
 
 
-def _token_store_engine(conn_id: str | None):
+def _token_store_engine(conn_id: str | None) -> Engine:
     """The warehouse engine that holds chains (see the module docstring), migrated."""
     from airflow.sdk.exceptions import AirflowNotFoundException
 
@@ -114,6 +120,11 @@ class ZoomHook(BaseHook):
         return f"ZoomHook(zoom_conn_id={self.zoom_conn_id!r})"
 
     def get_config(self) -> ZoomConfig:
+        """The client config of this Airflow connection; its secrets registered with Airflow's log masker.
+
+        A connection the client cannot use raises :class:`~zoom_sam.zoom.extras.ZoomConfigError`
+        (a ConfigurationError: no retry fixes it) naming the connection and every problem.
+        """
         conn = self.get_connection(self.zoom_conn_id)
         if conn.password:
             _airflow_mask_secret(conn.password)
@@ -123,8 +134,8 @@ class ZoomHook(BaseHook):
         try:
             return ZoomConfig.from_connection_fields(host=conn.host, login=conn.login, password=conn.password,
                                                      extra=extra, **self._overrides)
-        except ValueError as exc:
-            raise ValueError(f"Zoom connection {self.zoom_conn_id!r} is misconfigured: {exc}") from None
+        except ZoomConfigError as exc:
+            raise ZoomConfigError(exc.problems, conn_id=self.zoom_conn_id) from None
 
     def token_chain(self, config: ZoomConfig) -> WarehouseTokenChain:
         """This connection's refresh-token chain in the warehouse."""
@@ -141,10 +152,6 @@ class ZoomHook(BaseHook):
             chain = self.token_chain(config) if config.grant_type == GRANT_REFRESH_TOKEN else None
             self._client = self._client_for(config, chain)
         return self._client
-
-    @property
-    def client(self) -> ZoomClient:
-        return self.get_conn()
 
     def seed_from_authorization_code(self, code: str, redirect_uri: str, *, code_verifier: str | None = None) -> None:
         """Start (or replace) this connection's refresh-token chain from an authorization code."""

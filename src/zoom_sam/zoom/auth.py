@@ -1,9 +1,8 @@
-"""Zoom OAuth access tokens: when to renew them, and Server-to-Server OAuth (account_credentials).
+"""Zoom OAuth access tokens, when to renew them, and Server-to-Server OAuth (account_credentials).
 
-Every grant hands out :class:`AccessToken` objects through one process-wide cache: threads read a
-fresh cached token without a lock, and when it is about to expire exactly one of them obtains
-the next one (:func:`cached_token`). What "about to expire" means scales with the token's
-lifetime (:func:`renewal_margin`), so a short-lived token still serves most of its life.
+Every grant hands out :class:`AccessToken` objects through the process's token cache
+(:mod:`zoom_sam.zoom.token_cache`). What "about to expire" means scales with the token's lifetime
+(:func:`renewal_margin`), so a short-lived token still serves most of its life.
 
 Server-to-Server OAuth
     ``POST oauth_url`` form ``grant_type=account_credentials&account_id=...`` with HTTP Basic client
@@ -18,16 +17,14 @@ every object is secret-free.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from zoom_sam.zoom.errors import ZoomAuthError
-from zoom_sam.zoom.redact import fingerprint
 from zoom_sam.zoom.scopes import parse_scope_string
+from zoom_sam.zoom.token_cache import CacheEntry, CachedGrant
 from zoom_sam.zoom.token_endpoint import TokenEndpoint
 
 log = logging.getLogger(__name__)
@@ -88,56 +85,7 @@ class TokenProvider(Protocol):
     def invalidate(self, token: AccessToken) -> None: ...
 
 
-@dataclass
-class CacheEntry:
-    """The process's current token for one credential, and the lock its renewal takes."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    token: AccessToken | None = None
-    bad_value_fp: str | None = None  # fingerprint of an access token Zoom rejected (401/124)
-
-
-_CACHE: dict[tuple, CacheEntry] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def cache_entry(key: tuple) -> CacheEntry:
-    with _CACHE_LOCK:
-        e = _CACHE.get(key)
-        if e is None:
-            e = _CACHE[key] = CacheEntry()
-        return e
-
-
-def clear_token_cache() -> None:
-    """Forget every cached access token in this process (tests; credential rotation)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
-
-
-def cached_token(e: CacheEntry, clock: Callable[[], float], obtain: Callable[[], AccessToken]) -> AccessToken:
-    """Double-checked renewal: threads read a fresh cached token without the lock; when it is
-    expiring, exactly one of them obtains the next one while the others wait for it."""
-    tok = e.token
-    if tok is not None and tok.fresh(clock()):
-        return tok
-    with e.lock:
-        tok = e.token
-        if tok is not None and tok.fresh(clock()):
-            return tok
-        e.token = tok = obtain()
-        return tok
-
-
-def forget(e: CacheEntry, token: AccessToken) -> None:
-    """Zoom rejected ``token``: drop it from the cache and remember it is dead."""
-    with e.lock:
-        if e.token is not None and e.token.value == token.value:
-            e.token = None
-        e.bad_value_fp = fingerprint(token.value)
-
-
-class AccountCredentialsAuth:
+class AccountCredentialsAuth(CachedGrant):
     """Server-to-Server OAuth: one cached token per account in the process, thread-safe."""
 
     def __init__(self, endpoint: TokenEndpoint, account_id: str, *, clock: Callable[[], float] = time.time,
@@ -148,25 +96,18 @@ class AccountCredentialsAuth:
         self.account_id = account_id
         self.clock = clock
         self.mask = mask
-        self.key = ("s2s", endpoint.oauth_url, account_id, endpoint.client_id,
-                    fingerprint(endpoint._client_secret))
+        self.key = ("s2s", endpoint.oauth_url, account_id, endpoint.client_id, endpoint.credential_fp)
 
     def __repr__(self) -> str:
         return f"AccountCredentialsAuth(account_id={self.account_id!r}, oauth_url={self.endpoint.oauth_url!r})"
 
-    def get_token(self) -> AccessToken:
-        return cached_token(cache_entry(self.key), self.clock, self._request)
-
-    def _request(self) -> AccessToken:
+    def _obtain(self, entry: CacheEntry) -> AccessToken:
         log.info("Requesting a Zoom access token (account_credentials) for account %s", self.account_id)
         data = self.endpoint.post({"grant_type": "account_credentials", "account_id": self.account_id})
         tok = token_from_response(data, self.clock())
         if self.mask:
             self.mask(tok.value)
         return tok
-
-    def invalidate(self, token: AccessToken) -> None:
-        forget(cache_entry(self.key), token)
 
 
 def authorize_url(client_id: str, redirect_uri: str, *, state: str | None = None,

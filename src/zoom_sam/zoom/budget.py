@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from zoom_sam.zoom.client import PAGE_SIZE
+from zoom_sam.zoom.config import PAGE_SIZE
 
 
 def pages(items: int, page_size: int = PAGE_SIZE) -> int:

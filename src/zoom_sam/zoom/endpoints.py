@@ -50,7 +50,6 @@ def _compile(template: str) -> re.Pattern[str]:
 
 ENDPOINTS: tuple[Endpoint, ...] = tuple(Endpoint(*row) for row in _TABLE)
 _MATCHERS = tuple((ep, _compile(ep.template)) for ep in ENDPOINTS)
-BY_NAME = {ep.name: ep for ep in ENDPOINTS}
 
 
 def lookup(method: str, path: str) -> Endpoint:
@@ -62,10 +61,3 @@ def lookup(method: str, path: str) -> Endpoint:
             return ep
     return Endpoint("unknown", method, path, MEDIUM, None)
 
-
-def category_of(method: str, path: str) -> str:
-    return lookup(method, path).category
-
-
-def scope_of(method: str, path: str) -> str | None:
-    return lookup(method, path).scope

@@ -1,23 +1,44 @@
-"""Exceptions raised by the Zoom client.
+"""Exceptions raised by the Zoom client, each saying whether an Airflow retry can fix it.
 
 Every message names what failed (method, path, HTTP status, Zoom's code and message) and never a
 token or a secret: the client builds messages only from request paths and Zoom's error bodies.
+
+A Zoom failure is retryable by default (Zoom down, a throttled account, a garbled answer: a later
+attempt may not meet it). Two kinds are not: a missing scope, which only an admin of the Zoom
+account can grant, and an auth failure that says so per instance.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from zoom_sam.errors import RetryableError
 
 
 class ZoomError(RetryableError):
-    """Base class of every error this package raises about Zoom."""
+    """Base class of every error this package raises about Zoom.
+
+    Picklable across processes (Airflow task results, executors) with every attribute it
+    carries, whatever its constructor takes.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.__class__, str(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type[ZoomError], text: str, state: dict[str, Any]) -> ZoomError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, text)
+    err.__dict__.update(state)
+    return err
 
 
 class ZoomApiError(ZoomError):
-    """Zoom answered a request with an error (4xx) that retrying cannot fix.
+    """Zoom answered a request with an error (4xx) that sending it again cannot fix.
 
     ``status`` is the HTTP status, ``code``/``message`` are Zoom's ``{"code", "message"}`` body.
+    The transport raises it at once; whether a later task attempt may succeed is the class's
+    ``retryable``.
     """
 
     def __init__(
@@ -43,11 +64,10 @@ class ZoomApiError(ZoomError):
         if self.code is not None:
             bits.append(f"Zoom code {self.code}")
         head = ", ".join(bits)
-        text = f"{where}: {head}" if where else head
-        return f"{text}: {self.message}" if self.message else text
-
-    def __reduce__(self):  # picklable across processes (Airflow task results, executors)
-        return (self.__class__, (self.status, self.code, self.message, self.method, self.path))
+        text = f"{where}: {head}" if where and head else where or head
+        if not self.message:
+            return text
+        return f"{text}: {self.message}" if text else self.message
 
 
 class ZoomNotFound(ZoomApiError):
@@ -55,20 +75,30 @@ class ZoomNotFound(ZoomApiError):
 
 
 class ZoomMissingScopes(ZoomApiError):
-    """The token lacks scopes the request needs (Zoom code 4711 or 4700).
+    """The Zoom app lacks scopes a request needs: only an admin of the account can grant them.
+
+    Not retryable, so the task fails at once instead of waiting out Airflow's retries. Raised by
+    the client for Zoom's answer (code 4711 or 4700), and by a process that checks the granted
+    scopes before it starts (keyword arguments only; no request, so no status)::
+
+        raise ZoomMissingScopes(missing=("user:update:user:admin",),
+                                message="reclaim of demo cannot write to Zoom (nothing was changed)")
 
     ``missing`` names the scopes; ``processes`` maps each zoom-sam process that needs one of them
     (download_subscriptions, pull_activity, reclaim) to the scopes it misses.
     """
 
+    retryable = False
+
     def __init__(
         self,
-        status: int | None,
-        code: int | None,
-        message: str,
+        *,
+        missing: Iterable[str],
+        message: str = "",
+        status: int | None = None,
+        code: int | None = None,
         method: str = "",
         path: str = "",
-        missing: Iterable[str] = (),
         processes: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self.missing = tuple(sorted(set(missing)))
@@ -88,12 +118,6 @@ class ZoomMissingScopes(ZoomApiError):
                 text += f"; blocks: {blocked}"
             text += "]"
         return text
-
-    def __reduce__(self):
-        return (
-            self.__class__,
-            (self.status, self.code, self.message, self.method, self.path, self.missing, self.processes),
-        )
 
 
 class ZoomAuthError(ZoomError):
@@ -118,9 +142,6 @@ class ZoomAuthError(ZoomError):
             text += " -- reauthorize the Zoom app (run the OAuth authorization flow again) to get a new refresh token"
         super().__init__(text)
 
-    def __reduce__(self):
-        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
-
 
 class ZoomRateLimited(ZoomError):
     """Still HTTP 429 after the retries allowed (or a daily limit, which no retry can fix today)."""
@@ -132,15 +153,9 @@ class ZoomRateLimited(ZoomError):
         self.retry_after = retry_after
         super().__init__(message)
 
-    def __reduce__(self):
-        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
-
 
 class ZoomTransientError(ZoomError):
     """5xx, timeouts or dropped connections that persisted through every retry (reads)."""
-
-    def __reduce__(self):
-        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
 
 
 class ZoomUncertainOutcome(ZoomError):
@@ -156,16 +171,6 @@ class ZoomUncertainOutcome(ZoomError):
         self.status = status
         super().__init__(message)
 
-    def __reduce__(self):
-        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
-
-
-def _rebuild_simple(cls, text, state):
-    err = cls.__new__(cls)
-    Exception.__init__(err, text)
-    err.__dict__.update(state)
-    return err
-
 
 class ZoomUnusableAnswer(ZoomError):
     """Zoom answered 2xx, yet the answer cannot be taken as Zoom's truth.
@@ -179,9 +184,6 @@ class ZoomUnusableAnswer(ZoomError):
         self.method = method
         self.path = path
         super().__init__(message)
-
-    def __reduce__(self):
-        return (_rebuild_simple, (self.__class__, self.args[0], self.__dict__.copy()))
 
 
 class ZoomMalformedResponse(ZoomUnusableAnswer):

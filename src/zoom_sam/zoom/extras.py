@@ -6,7 +6,7 @@ a billion requests in flight, a grant type nobody knows) must be refused there, 
 and its range, instead of surfacing mid-run. Unknown extras are refused as well: a misspelt
 ``max_inflight`` would otherwise be ignored without a word.
 
-:func:`parse_extras` turns the connection's extras into :class:`~zoom_sam.zoom.client.ZoomConfig`
+:func:`parse_extras` turns the connection's extras into :class:`~zoom_sam.zoom.config.ZoomConfig`
 fields (types only); :func:`config_problems` checks every field's range, whichever way the
 config was built. Both return problems instead of raising, so one message lists them all.
 """
@@ -16,11 +16,14 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from zoom_sam.errors import ConfigurationError
 from zoom_sam.zoom.ratelimit import plan_limits
+
+if TYPE_CHECKING:
+    from zoom_sam.zoom.config import ZoomConfig
 
 GRANT_ACCOUNT_CREDENTIALS = "account_credentials"
 GRANT_REFRESH_TOKEN = "refresh_token"
@@ -73,11 +76,14 @@ KNOWN = (*TEXTS, *URLS, "grant_type", "plan", "rate_limits", *NUMBERS)
 
 
 class ZoomConfigError(ConfigurationError):
-    """A Zoom connection (or config) the client cannot use; ``problems`` says each thing wrong."""
+    """A Zoom connection (or config) the client cannot use; ``problems`` says each thing wrong,
+    ``conn_id`` which connection (when it is known)."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], *, conn_id: str | None = None) -> None:
         self.problems = problems
-        super().__init__("; ".join(problems))
+        self.conn_id = conn_id
+        text = "; ".join(problems)
+        super().__init__(f"Zoom connection {conn_id!r} is misconfigured: {text}" if conn_id else text)
 
 
 def parse_extras(extra: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
@@ -114,8 +120,8 @@ def parse_extras(extra: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[
     return fields, problems
 
 
-def config_problems(config: Any) -> list[str]:
-    """Everything out of range in a :class:`~zoom_sam.zoom.client.ZoomConfig`."""
+def config_problems(config: ZoomConfig) -> list[str]:
+    """Everything out of range in a :class:`~zoom_sam.zoom.config.ZoomConfig`."""
     problems = []
     if not config.client_id:
         problems.append("login (client id) is empty")

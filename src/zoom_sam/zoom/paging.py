@@ -32,12 +32,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from zoom_sam.vocabulary import ZoomCode
 from zoom_sam.zoom.errors import ZoomApiError, ZoomIncompleteListing, ZoomPagingLoop
 from zoom_sam.zoom.shapes import Listing, item_key
 
 log = logging.getLogger(__name__)
 
-PAGE_TOKEN_EXPIRED_CODE = 300
 MAX_STALLED_PAGES = 2
 RELISTS = 1
 PROGRESS_EVERY_PAGES = 20
@@ -65,13 +65,8 @@ def label(path: str, params: Mapping[str, Any]) -> str:
 
 
 def paginate(fetch: Callable[[dict[str, Any]], Any], path: str, listing: Listing, params: Mapping[str, Any], *,
-             page_size: int, max_page_restarts: int,
-             empty_on: Callable[[ZoomApiError], bool] | None = None) -> Iterator[dict[str, Any]]:
-    """Yield every item of a listing once; ``fetch(query)`` returns one page's checked body.
-
-    ``empty_on``: a predicate on the first page's :class:`ZoomApiError` meaning "there is nothing
-    to list" (a user without the webinar plan).
-    """
+             page_size: int, max_page_restarts: int) -> Iterator[dict[str, Any]]:
+    """Yield every item of a listing once; ``fetch(query)`` returns one page's checked body."""
     base = {k: v for k, v in params.items() if v is not None}
     base["page_size"] = page_size
     where = label(path, base)
@@ -85,7 +80,7 @@ def paginate(fetch: Callable[[dict[str, Any]], Any], path: str, listing: Listing
         try:
             body = fetch(query)
         except ZoomApiError as exc:
-            if (token and exc.status == 400 and exc.code == PAGE_TOKEN_EXPIRED_CODE
+            if (token and exc.status == 400 and exc.code == ZoomCode.PAGE_TOKEN_EXPIRED
                     and restarts < max_page_restarts):
                 restarts += 1
                 log.warning("Zoom GET %s: page token invalid or expired after %d items; restarting the listing "
@@ -93,9 +88,6 @@ def paginate(fetch: Callable[[dict[str, Any]], Any], path: str, listing: Listing
                             where, len(yielded), restarts, max_page_restarts)
                 current, token = _Pass(keys=set()), None
                 continue
-            if fetched == 0 and empty_on is not None and empty_on(exc):
-                log.debug("Zoom GET %s: %s; nothing to list", where, exc.message)
-                return
             raise
         fetched += 1
         current.pages += 1

@@ -26,10 +26,12 @@ import email.utils
 import math
 import random
 import threading
-from collections import deque
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+
+from zoom_sam.zoom.timestamps import parse_zoom_time
 
 PLAN_LIMITS: Mapping[str, Mapping[str, float]] = {
     "pro": {"Light": 30.0, "Medium": 20.0, "Heavy": 10.0},
@@ -168,29 +170,37 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
     None when absent or unparseable. Never negative.
     """
-    if value is None:
-        return None
-    text = value.strip()
+    text = (value or "").strip()
     if not text:
         return None
     try:
         return max(0.0, float(text))
     except ValueError:
         pass
-    when: datetime | None = None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
+    when = parse_zoom_time(text) or _http_date(text)
     if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     now = now or datetime.now(timezone.utc)
     return max(0.0, (when - now).total_seconds())
+
+
+def retry_after_seconds(value: str | None, server_date: str | None) -> float | None:
+    """Seconds to wait for a 429's ``Retry-After``. An absolute one is measured against our clock,
+    unless the server's ``Date`` header shows a skew of more than 5 s: then against the server's."""
+    now = datetime.now(timezone.utc)
+    server_now = _http_date(server_date or "")
+    if server_now is not None and abs((server_now - now).total_seconds()) > 5:
+        now = server_now
+    return parse_retry_after(value, now)
+
+
+def _http_date(text: str) -> datetime | None:
+    """An HTTP-date (``Sat, 28 Nov 2026 12:00:04 GMT``) as an aware datetime, UTC when it names no zone."""
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:

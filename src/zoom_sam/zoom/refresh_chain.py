@@ -38,19 +38,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
-from zoom_sam.zoom.auth import (
-    AccessToken,
-    CacheEntry,
-    MaskFn,
-    cache_entry,
-    cached_token,
-    forget,
-    token_from_response,
-)
+from zoom_sam.zoom.auth import AccessToken, MaskFn, token_from_response
 from zoom_sam.zoom.errors import ZoomAuthError
 from zoom_sam.zoom.redact import fingerprint
+from zoom_sam.zoom.token_cache import CacheEntry, CachedGrant, CacheKey, remember
 from zoom_sam.zoom.token_endpoint import TokenEndpoint
 
 log = logging.getLogger(__name__)
@@ -105,7 +98,7 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-class RefreshTokenAuth:
+class RefreshTokenAuth(CachedGrant):
     """Access tokens for one connection from its refresh-token chain; thread- and process-safe."""
 
     def __init__(self, endpoint: TokenEndpoint, chain: TokenChainStore, *, seed_refresh_token: str | None = None,
@@ -121,13 +114,6 @@ class RefreshTokenAuth:
 
     def __repr__(self) -> str:
         return f"RefreshTokenAuth(conn_id={self.chain.conn_id!r}, store={self.chain!r})"
-
-    def get_token(self) -> AccessToken:
-        e = cache_entry(self.key)
-        return cached_token(e, self.clock, lambda: self._obtain(e))
-
-    def invalidate(self, token: AccessToken) -> None:
-        forget(cache_entry(self.key), token)
 
     def _obtain(self, e: CacheEntry) -> AccessToken:
         record = self.chain.read()
@@ -197,16 +183,9 @@ class RefreshTokenAuth:
             if previous is not None:
                 txn.write(replace(previous, exchange_lost_at=self.clock()))
             return self._lost(exc, source)
-        now = self.clock()
-        tok = token_from_response(data, now)
-        rotated = str(data.get("refresh_token") or refresh_token)
-        if self.mask:
-            self.mask(tok.value)
-            self.mask(rotated)
-        txn.write(ChainRecord(client_id=self.endpoint.client_id, oauth_url=self.endpoint.oauth_url,
-                              refresh_token=rotated, access=tok, seed_fp=seed_fp,
-                              rotations=(previous.rotations if previous else 0) + 1, rotated_at=now))
-        return tok
+        return _store_exchange(txn, self.endpoint, data, str(data.get("refresh_token") or refresh_token),
+                              now=self.clock(), mask=self.mask, seed_fp=seed_fp,
+                              rotations=(previous.rotations if previous else 0) + 1)
 
     # ------------------------------------------------------------------ what went wrong, and what to do
 
@@ -255,7 +234,20 @@ class RefreshTokenAuth:
             status=exc.status, retryable=True, answer_lost=True)
 
 
-def chain_cache_key(chain: TokenChainStore, endpoint: TokenEndpoint) -> tuple:
+def _store_exchange(txn: ChainTransaction, endpoint: TokenEndpoint, data: dict[str, Any], refresh_token: str, *,
+                   now: float, mask: MaskFn | None, seed_fp: str | None = None, rotations: int = 0) -> AccessToken:
+    """Write the chain an exchange's answer continues (its refresh token, its access token) and
+    return the access token: written under the chain's lock, before anyone may use it."""
+    tok = token_from_response(data, now)
+    if mask:
+        mask(tok.value)
+        mask(refresh_token)
+    txn.write(ChainRecord(client_id=endpoint.client_id, oauth_url=endpoint.oauth_url, refresh_token=refresh_token,
+                          access=tok, seed_fp=seed_fp, rotations=rotations, rotated_at=now))
+    return tok
+
+
+def chain_cache_key(chain: TokenChainStore, endpoint: TokenEndpoint) -> CacheKey:
     """The process-cache key of a chain's access token: where it is stored, whose it is, which app."""
     return ("rt", chain.ident, chain.conn_id, endpoint.oauth_url, endpoint.client_id)
 
@@ -279,18 +271,8 @@ def exchange_authorization_code(endpoint: TokenEndpoint, chain: TokenChainStore,
                                 status=exc.status, reason=exc.reason, answer_lost=exc.answer_lost) from None
         if not data.get("refresh_token"):
             raise ZoomAuthError("Zoom's token response to the authorization code carried no refresh_token")
-        now = clock()
-        tok = token_from_response(data, now)
-        rt = str(data["refresh_token"])
-        if mask:
-            mask(tok.value)
-            mask(rt)
-        txn.write(ChainRecord(client_id=endpoint.client_id, oauth_url=endpoint.oauth_url, refresh_token=rt,
-                              access=tok, rotated_at=now))
-    e = cache_entry(chain_cache_key(chain, endpoint))
-    with e.lock:
-        e.token = tok
-        e.bad_value_fp = None
+        tok = _store_exchange(txn, endpoint, data, str(data["refresh_token"]), now=clock(), mask=mask)
+    remember(chain_cache_key(chain, endpoint), tok)
     log.info("Started the refresh-token chain of connection %r from an authorization code (%d scopes)",
              chain.conn_id, len(tok.scopes))
     return tok

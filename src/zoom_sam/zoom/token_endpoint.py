@@ -14,20 +14,17 @@ Whether a failed token request may be repeated depends on whether Zoom may have 
 from __future__ import annotations
 
 import base64
-import logging
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from zoom_sam.zoom.errors import ZoomAuthError
 from zoom_sam.zoom.network import never_reached_server
-from zoom_sam.zoom.ratelimit import backoff_delay
-from zoom_sam.zoom.redact import scrub
+from zoom_sam.zoom.redact import fingerprint, scrub
+from zoom_sam.zoom.retry import Again, Kind, RetryPolicy
 from zoom_sam.zoom.shapes import token_problem
-
-log = logging.getLogger(__name__)
 
 DEFAULT_OAUTH_URL = "https://zoom.us/oauth/token"
 TOKEN_ENDPOINT_ATTEMPTS = 4
@@ -46,12 +43,16 @@ class TokenEndpoint:
         self._client_secret = client_secret
         self.timeout = timeout
         self.on_request = on_request
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self.attempts = max(1, attempts)
+        self.retry = RetryPolicy(max_retries=max(1, attempts) - 1, backoff_base=backoff_base,
+                                 backoff_max=backoff_max)
 
     def __repr__(self) -> str:
         return f"TokenEndpoint({self.oauth_url!r}, client_id={self.client_id!r})"
+
+    @property
+    def credential_fp(self) -> str | None:
+        """A fingerprint of the client id and secret: which credential a cached token belongs to."""
+        return fingerprint(f"{self.client_id}:{self._client_secret}")
 
     def _basic(self) -> str:
         raw = f"{self.client_id}:{self._client_secret}".encode()
@@ -61,14 +62,16 @@ class TokenEndpoint:
              resend_lost: int | None = None, timeout: float | None = None) -> dict[str, Any]:
         """The token response; ZoomAuthError on refusal or when the attempts are used up.
 
-        ``resend_lost``: how often a request whose answer was lost may be sent again (None: as
-        often as the attempts allow). ``secrets`` are scrubbed from every message.
+        Every failure Zoom may not meet again is repeated under :attr:`retry` (the client's
+        policy, :mod:`zoom_sam.zoom.retry`, sized for the token endpoint). ``resend_lost``: how
+        often a request whose answer was lost may be sent again (None: as often as the attempts
+        allow). ``secrets`` are scrubbed from every message.
         """
         secrets = (self._client_secret, *secrets)
-        last = ""
-        status: int | None = None
-        lost = 0
-        for attempt in range(self.attempts):
+        tries = _Tries(self.oauth_url)
+
+        def attempt() -> dict[str, Any] | Again:
+            tries.attempts += 1
             if self.on_request:
                 self.on_request()
             try:
@@ -78,31 +81,44 @@ class TokenEndpoint:
                              "Content-Type": "application/x-www-form-urlencoded"},
                 )
             except requests.RequestException as exc:
-                status, last = None, type(exc).__name__
+                tries.status, tries.last = None, type(exc).__name__
                 answer_lost = not never_reached_server(exc)
             else:
-                status = resp.status_code
-                if status == 200:
+                tries.status = resp.status_code
+                if resp.status_code == 200:
                     data, problem = _token_answer(resp)
                     if problem is None:
                         return data
-                    last, answer_lost = f"malformed answer (HTTP 200): {problem}", True
+                    tries.last, answer_lost = f"malformed answer (HTTP 200): {problem}", True
                 else:
                     detail = _error_detail(resp, secrets)
-                    last = f"HTTP {status}: {detail}"
-                    if status != 429 and status < 500:
-                        raise ZoomAuthError(f"Zoom refused the token request at {self.oauth_url} ({last})",
-                                            status=status, reason=detail, answer_lost=lost > 0)
-                    answer_lost = status >= 500
-            lost += answer_lost
-            log.warning("Zoom token endpoint %s: %s%s, attempt %d/%d", self.oauth_url, last,
-                        " (the answer was lost)" if answer_lost else "", attempt + 1, self.attempts)
-            if answer_lost and resend_lost is not None and lost > resend_lost:
-                break
-            if attempt + 1 < self.attempts:
-                time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_max))
-        raise ZoomAuthError(f"Zoom token endpoint {self.oauth_url} failed after {attempt + 1} attempt(s): {last}",
-                            status=status, retryable=True, answer_lost=lost > 0)
+                    tries.last = f"HTTP {resp.status_code}: {detail}"
+                    if resp.status_code != 429 and resp.status_code < 500:
+                        raise ZoomAuthError(f"Zoom refused the token request at {self.oauth_url} ({tries.last})",
+                                            status=resp.status_code, reason=detail, answer_lost=tries.lost > 0)
+                    answer_lost = resp.status_code >= 500
+            tries.lost += answer_lost
+            if answer_lost and resend_lost is not None and tries.lost > resend_lost:
+                raise tries.failed()
+            return Again(Kind.BACKOFF, f"token endpoint {self.oauth_url}: {tries.last}"
+                         f"{' (the answer was lost)' if answer_lost else ''}", lambda _: tries.failed())
+
+        return self.retry.run(attempt, on_retry=lambda _: None)
+
+
+@dataclass
+class _Tries:
+    """What the attempts of one token request met so far."""
+
+    oauth_url: str
+    attempts: int = 0
+    lost: int = 0
+    last: str = ""
+    status: int | None = None
+
+    def failed(self) -> ZoomAuthError:
+        return ZoomAuthError(f"Zoom token endpoint {self.oauth_url} failed after {self.attempts} attempt(s): "
+                             f"{self.last}", status=self.status, retryable=True, answer_lost=self.lost > 0)
 
 
 def _token_answer(resp: requests.Response) -> tuple[Any, str | None]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zoom_sam.zoom import scopes as sc
+from zoom_sam.zoom.client import ZoomClient, user_segment
 from zoom_sam.zoom.errors import ZoomApiError, ZoomError, ZoomMissingScopes
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
@@ -106,7 +107,7 @@ def _check(name: str, fn: Callable[[], str]) -> Check:
         return Check(name, FAILED, str(exc))
 
 
-def validate_client(client: Any, *, required: tuple[str, ...] = DEFAULT_REQUIRED) -> ValidationReport:
+def validate_client(client: ZoomClient, *, required: tuple[str, ...] = DEFAULT_REQUIRED) -> ValidationReport:
     """Run the read-only checks against ``client`` (a ZoomClient) and judge the three processes."""
     report = ValidationReport(token_ok=False, required=tuple(required))
     holder: dict[str, Any] = {}
@@ -143,13 +144,13 @@ def validate_client(client: Any, *, required: tuple[str, ...] = DEFAULT_REQUIRED
         return "read settings of one user"
 
     def meetings() -> str:
-        client.request("GET", f"/users/{client._uid(uid)}/meetings",
+        client.request("GET", f"/users/{user_segment(uid)}/meetings",
                        params={"type": "previous_meetings", "page_size": 1})
         return "listed previous meetings of one user"
 
     def webinars() -> str:
         try:
-            client.request("GET", f"/users/{client._uid(uid)}/webinars", params={"type": "scheduled", "page_size": 1})
+            client.request("GET", f"/users/{user_segment(uid)}/webinars", params={"type": "scheduled", "page_size": 1})
         except ZoomApiError as exc:
             # code 200 "no webinar plan" proves the scope works; the account just has no webinars
             if exc.status == 400 and exc.code == 200:
