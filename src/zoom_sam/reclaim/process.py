@@ -142,12 +142,10 @@ def _reclaim_users(client: ZoomClient, journal: Journal, ctx: RunContext, eligib
                    downloaded: Downloaded, outcome: Outcome, settle_pause: float) -> None:
     missing = missing_by_process(client.granted_scopes)
     if RECLAIM in missing:
-        refused = ZoomMissingScopes(
-            None, None, f"reclaim of {ctx.profile.alias} cannot write to Zoom: "
+        raise ZoomMissingScopes(
+            message=f"reclaim of {ctx.profile.alias} cannot write to Zoom: "
             f"{describe_missing({RECLAIM: missing[RECLAIM]})}; add them to the Zoom app (nothing was changed)",
             missing=missing[RECLAIM], processes={RECLAIM: missing[RECLAIM]})
-        refused.retryable = False  # only an admin granting the scopes helps
-        raise refused
     records = UserRecords(client)
     outcome.minimal = minimal_calls(eligible, downloaded, per_user=records.per_user, rules=ctx.rules,
                                     page_size=client.config.page_size)
