@@ -60,10 +60,8 @@ def run(quick: bool) -> None:
 def _bench(setup: dict, db: Path, report_db: Path) -> None:
     from zoom_sam.activity.holders import load_holders
     from zoom_sam.activity import completion, shard
-    from zoom_sam.process import GivenZoom, RunContext
+    from zoom_sam.process import GivenZoom, RunContext, context_for
     from zoom_sam.profiles import Profile
-    from zoom_sam.rules import Rules
-    from zoom_sam.warehouse.jobs import Job
     from zoom_sam.warehouse.engine import engine_for_url
 
     as_of, start = ANCHOR, ANCHOR - timedelta(days=30)
@@ -77,8 +75,8 @@ def _bench(setup: dict, db: Path, report_db: Path) -> None:
     def context(engine, source: str = "per_user", **inputs) -> RunContext:
         profile = Profile(alias=ALIAS, zoom_conn_id="zoom_bench", analyze_activity_from=start.date(),
                           activity_source=source)
-        return RunContext(profile=profile, warehouse=engine, as_of=as_of, run_id="bench", job=Job(), rules=Rules(),
-                          interval_start=as_of - timedelta(days=1), inputs=inputs)
+        return context_for(engine, profile, as_of, run_id="bench", interval_start=as_of - timedelta(days=1),
+                           inputs=inputs)
 
     result = shard.run(context(engine), GivenZoom(client)).report
     completion.run(context(engine, shard_results=[result]), GivenZoom())

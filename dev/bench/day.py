@@ -321,14 +321,11 @@ def _shard(arg: dict) -> dict:
 
 def _context(engine, **inputs):
     """The sharded sweep's context: the onboarding window of the last 30 days before the anchor."""
-    from zoom_sam.process import RunContext
+    from zoom_sam.process import context_for
     from zoom_sam.profiles import Profile
-    from zoom_sam.rules import Rules
-    from zoom_sam.warehouse.jobs import Job
 
     profile = Profile(alias=ALIAS, zoom_conn_id="zoom_bench", analyze_activity_from=(ANCHOR - 30 * DAY).date())
-    return RunContext(profile=profile, warehouse=engine, as_of=ANCHOR, run_id="bench-shards", job=Job(),
-                      rules=Rules(), interval_start=ANCHOR - DAY, inputs=inputs)
+    return context_for(engine, profile, ANCHOR, run_id="bench-shards", interval_start=ANCHOR - DAY, inputs=inputs)
 
 
 if __name__ == "__main__":

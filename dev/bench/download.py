@@ -82,12 +82,10 @@ def _measure(url: str) -> dict:
     import logging
 
     from zoom_sam.hooks.zoom import ZoomHook
-    from zoom_sam.process import GivenZoom, RunContext
+    from zoom_sam.process import GivenZoom, context_for
     from zoom_sam.profiles import Profile
-    from zoom_sam.rules import Rules
     from zoom_sam.subscriptions import process as download_process
     from zoom_sam.warehouse.engine import engine_for_url
-    from zoom_sam.warehouse.jobs import Job
     from zoom_sam.warehouse.migrate import ensure_schema
 
     logging.getLogger("zoom_sam").setLevel(logging.WARNING)
@@ -96,8 +94,8 @@ def _measure(url: str) -> dict:
     engine = engine_for_url(url)
     ensure_schema(engine)
     client = ZoomHook(zoom_conn_id="zoom_bench").get_conn()
-    job = Job()
-    ctx = RunContext(profile=profile, warehouse=engine, as_of=ANCHOR, run_id="bench", job=job, rules=Rules())
+    ctx = context_for(engine, profile, ANCHOR, run_id="bench")
+    job = ctx.job
     started = time.monotonic()
     download_process.run(ctx, GivenZoom(client))
     wall = time.monotonic() - started

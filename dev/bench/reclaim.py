@@ -32,14 +32,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
-from zoom_sam.process import GivenZoom, RunContext, Summary
+from zoom_sam.process import GivenZoom, Summary, context_for
 from zoom_sam.profiles import Profile
 from zoom_sam.reclaim.process import run as reclaim
 from zoom_sam.rules import Rules
 from zoom_sandbox import AccountConfig, SandboxConfig, SandboxServer
 from zoom_sandbox.config import PLAN_LIMITS
 from zoom_sam.warehouse.engine import engine_for_url
-from zoom_sam.warehouse.jobs import Job
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.schema import entitlement, removal_candidate, software_subscription, zoom_user
 from zoom_sam.zoom.client import ZoomClient, ZoomConfig
@@ -65,8 +64,7 @@ def run(quick: bool) -> None:
             users = _populate(sb, engine, seats, with_webinar)
             candidates = seats + 2 * with_webinar
             profile = _profile(candidates)
-            ctx = RunContext(profile=profile, warehouse=engine, as_of=AS_OF, run_id="bench", job=Job(),
-                             rules=Rules.from_profile(profile))
+            ctx = context_for(engine, profile, AS_OF, run_id="bench", rules=Rules.from_profile(profile))
             opened: list[ZoomClient] = []
             sb.log.clear()
             started = time.monotonic()

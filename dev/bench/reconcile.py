@@ -29,13 +29,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from zoom_sam.process import GivenZoom, RunContext
+from zoom_sam.process import GivenZoom, context_for
 from zoom_sam.profiles import Profile
 from zoom_sam.reconcile.process import run as reconcile
-from zoom_sam.rules import PROFILE, Rules
+from zoom_sam.rules import PROFILE
 from zoom_sam.vocabulary import EventType, Mode, UserStatus
 from zoom_sam.warehouse.engine import engine_for_url
-from zoom_sam.warehouse.jobs import Job
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.schema import activity_coverage
 from zoom_sam.warehouse.sql import sql_dir
@@ -128,10 +127,7 @@ def _bench(name: str, url: str, users: int) -> None:
 def _measured(engine, as_of):
     tracemalloc.start()
     clock = time.monotonic()
-    with engine.connect() as conn:
-        rules = Rules.recorded(conn, ALIAS)
-    ctx = RunContext(profile=PROFILE_OF_BENCH, warehouse=engine, as_of=as_of, run_id=f"bench__{as_of.date()}",
-                     job=Job(), rules=rules)
+    ctx = context_for(engine, PROFILE_OF_BENCH, as_of, run_id=f"bench__{as_of.date()}")
     summary = reconcile(ctx, GivenZoom()).report
     wall = time.monotonic() - clock
     _, peak = tracemalloc.get_traced_memory()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from zoom_sam.rules import Rules
     from zoom_sam.warehouse.jobs import Job
     from zoom_sam.zoom.client import ZoomClient
+    from zoom_sam.zoom.config import ZoomConfig
 
 
 @dataclass
@@ -70,10 +71,30 @@ class Summary:
             job.minimal = self.minimal
 
 
+def context_for(warehouse: Engine, profile: Profile, as_of: datetime, *, run_id: str, **fields: Any) -> RunContext:
+    """The context of a run of ``profile``: a fresh job record and the rules the warehouse recorded
+    for the profile (what every task of a run judges by), unless ``fields`` give them.
+
+    The operators' base builds every task's context with it; tests and benchmarks call processes
+    with one of their own, no scheduler involved.
+    """
+    from zoom_sam.rules import Rules
+    from zoom_sam.warehouse.jobs import Job
+
+    if "job" not in fields:
+        fields["job"] = Job()
+    if "rules" not in fields:
+        with warehouse.connect() as conn:
+            fields["rules"] = Rules.recorded(conn, profile.alias)
+    return RunContext(profile=profile, warehouse=warehouse, as_of=as_of, run_id=run_id, **fields)
+
+
 class ZoomAccess(Protocol):
-    """The profile's Zoom client, opened on first use."""
+    """The profile's Zoom client, opened on first use, and its configuration, read without a request."""
 
     def client(self) -> ZoomClient: ...
+
+    def config(self) -> ZoomConfig: ...
 
 
 class GivenZoom:
@@ -88,6 +109,9 @@ class GivenZoom:
                 raise RuntimeError("this process was given no Zoom client")
             self._client = self._factory()
         return self._client
+
+    def config(self) -> ZoomConfig:
+        return self.client().config
 
 
 Process = Callable[[RunContext, ZoomAccess], Summary]

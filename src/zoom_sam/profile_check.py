@@ -18,7 +18,7 @@ from zoom_sam.profiles import activity_start, check_activity_start
 def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
     """Check the profile's Zoom connection and onboarding window; record the profile row."""
     profile = ctx.profile
-    check_zoom_connection(profile.zoom_conn_id)
+    _check_zoom_connection(zoom)
     with ctx.warehouse.begin() as conn:
         first = first_as_of(conn, profile.alias) or ctx.as_of
         history = has_activity_history(conn, profile.alias)
@@ -33,14 +33,9 @@ def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
     )
 
 
-def check_zoom_connection(conn_id: str) -> None:
-    """A connection whose extras the client refuses fails the run now, without retries.
-
-    The settings live in an Airflow connection, so they are read through the Zoom hook.
-    """
-    from zoom_sam.hooks.zoom import ZoomHook
-
+def _check_zoom_connection(zoom: ZoomAccess) -> None:
+    """A connection whose extras the client refuses fails the run now, without retries."""
     try:
-        ZoomHook(conn_id).get_config()
+        zoom.config()
     except ValueError as exc:
         raise ConfigurationError(f"{exc}; fix the connection (a retry would fail the same way)") from None

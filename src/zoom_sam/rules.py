@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    from zoom_sam.profiles import Profile
 
 DEFAULT_THRESHOLD_DAYS = 60
 PROFILE, DEFAULT = "profile", "default"
@@ -53,7 +56,7 @@ class Rules:
         self.rules: tuple[Rule, ...] = tuple(sorted(rules, key=lambda r: r.index))
 
     @classmethod
-    def from_profile(cls, profile: Any) -> Rules:
+    def from_profile(cls, profile: Profile) -> Rules:
         """The rules a profile file declares (the download records these)."""
         return cls(Rule(i, r.software_model, r.last_activity_threshold_days, r.disassociate_pending_invitations)
                    for i, r in enumerate(profile.rules))

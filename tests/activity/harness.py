@@ -13,12 +13,11 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from tests.support.run_context import make_context
+from zoom_sam.process import GivenZoom, Summary, context_for
 from tests.support.sandbox import ANCHOR, FAST_LIMITS
 from zoom_sam.activity import completion
 from zoom_sam.activity import shard as sweep_shard
 from zoom_sam.activity.coverage import read_coverage
-from zoom_sam.process import GivenZoom, Summary
 from zoom_sam.profiles import Profile
 from zoom_sam.subscriptions import process as download_process
 from zoom_sam.zoom.client import ZoomClient, ZoomConfig
@@ -52,20 +51,20 @@ class ActivityAccount:
                        activity_source=source, activity_retention_days=retention_days)
 
     def download(self, as_of: datetime = ANCHOR) -> None:
-        ctx = make_context(self.engine, self.profile(), as_of, run_id=f"download-{as_of:%Y%m%d}")
+        ctx = context_for(self.engine, self.profile(), as_of, run_id=f"download-{as_of:%Y%m%d}")
         download_process.run(ctx, GivenZoom(self.client))
 
     def sweep(self, as_of: datetime = ANCHOR, interval_start: datetime | None = None, *, source: str = "per_user",
               shard: int = 0, shards: int = 1, run_id: str = "", **kw) -> dict:
         """One shard of the sweep (no coverage change); its report, as the completion receives it."""
-        ctx = make_context(self.engine, self.profile(source), as_of, run_id=run_id,
+        ctx = context_for(self.engine, self.profile(source), as_of, run_id=run_id,
                            interval_start=interval_start or as_of - timedelta(days=1),
                            inputs={"shard": shard, "shards": shards})
         return sweep_shard.run(ctx, GivenZoom(self.client), **kw).report
 
     def complete(self, results: list[dict], as_of: datetime = ANCHOR, *, retention_days: int = 365) -> Summary:
         """The sweep's completion over the shards' reports."""
-        ctx = make_context(self.engine, self.profile(retention_days=retention_days), as_of,
+        ctx = context_for(self.engine, self.profile(retention_days=retention_days), as_of,
                            run_id=f"run-{as_of:%Y%m%d}", inputs={"shard_results": results})
         return completion.run(ctx, GivenZoom())
 

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 
 from tests.reclaim.world import ALIAS, AS_OF, make_profile
 from tests.reconcile.account import Account
-from tests.support.run_context import make_context
-from zoom_sam.process import GivenZoom
+from zoom_sam.process import GivenZoom, context_for
 from zoom_sam.reconcile.process import run as reconcile
 from zoom_sam.warehouse.schema import license_position, reconcile_evaluation, software_subscription
 
@@ -22,7 +21,7 @@ def _reconcile_then_reclaim(world):
     idle = world.licensed("idle")
     busy = world.licensed("busy")
     account.hosted(busy["key"], AS_OF - timedelta(days=2))
-    reconcile(make_context(world.engine, make_profile("automatic"), AS_OF, run_id="scheduled__2026-11-28"), GivenZoom())
+    reconcile(context_for(world.engine, make_profile("automatic"), AS_OF, run_id="scheduled__2026-11-28"), GivenZoom())
 
     outcome = world.reclaim()
 
@@ -40,7 +39,7 @@ def _reconcile_then_reclaim(world):
 
     # Re-running the date converges: same candidates, same figures, no call to Zoom.
     calls = len(world.sb.log)
-    reconcile(make_context(world.engine, make_profile("automatic"), AS_OF, run_id="scheduled__2026-11-28"), GivenZoom())
+    reconcile(context_for(world.engine, make_profile("automatic"), AS_OF, run_id="scheduled__2026-11-28"), GivenZoom())
     world.reclaim()
     assert _seat_position(world) == position and len(world.sb.log) == calls
 
@@ -78,7 +77,7 @@ def _webinar_hosted_the_day_its_addon_goes(world):
     world.sb.clock.advance(timedelta(hours=15).total_seconds())
     world.account.set_feature(host["email"], "webinar", False)
     account.end(host["key"], "zoom_webinar_500")
-    reconcile(make_context(world.engine, make_profile("automatic"), AS_OF + timedelta(days=1),
+    reconcile(context_for(world.engine, make_profile("automatic"), AS_OF + timedelta(days=1),
                            run_id="scheduled__2026-11-29"), GivenZoom())
 
     with world.engine.connect() as conn:

@@ -15,8 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
-from tests.support.run_context import make_context
-from zoom_sam.process import GivenZoom
+from zoom_sam.process import GivenZoom, context_for
 from zoom_sam.profiles import Profile
 from zoom_sam.reclaim.approval import APPROVAL_ANSWER
 from zoom_sam.reclaim.outcome import Outcome
@@ -128,7 +127,7 @@ class World:
         settings = make_profile(mode, **profile)
         self.record_rules(settings)
         answer = {"chosen_options": ["Approve"], "responded_by_user": PERSON} if approved else None
-        ctx = make_context(self.engine, settings, AS_OF, run_id=run_id, inputs={APPROVAL_ANSWER: answer})
+        ctx = context_for(self.engine, settings, AS_OF, run_id=run_id, inputs={APPROVAL_ANSWER: answer})
         opened: list[ZoomClient] = []
 
         def open_client() -> ZoomClient:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from tests.support.run_context import make_context
+from zoom_sam.process import GivenZoom, context_for
 
 from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
-from zoom_sam.process import GivenZoom
 from zoom_sam.profiles import Profile
 from zoom_sam.vocabulary import EventType, Mode
 from zoom_sam.warehouse.schema import (
@@ -133,7 +132,7 @@ def run(engine, as_of: datetime = AS_OF, mode: Mode = Mode.DRY_RUN, run_id: str 
     """Reconcile the account as its task would; returns the task's report (its XCom)."""
     from zoom_sam.reconcile.process import run as reconcile
 
-    return reconcile(make_context(engine, profile_of(mode=mode), as_of, run_id=run_id), GivenZoom()).report
+    return reconcile(context_for(engine, profile_of(mode=mode), as_of, run_id=run_id), GivenZoom()).report
 
 
 def table_rows(engine, table, *, exclude: tuple[str, ...] = ()) -> list[dict]:

@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support.run_context import make_context
+from zoom_sam.process import GivenZoom, context_for
 from tests.support.sandbox import ANCHOR, expected_seats
-from zoom_sam.process import GivenZoom
 from zoom_sam.subscriptions import merge as merge_module
 from zoom_sam.subscriptions import process as download_process
 from zoom_sam.subscriptions.staging import StageWriter
@@ -29,7 +28,7 @@ STATE_TABLES = {  # table -> stable order; the tables a reader sees (staging and
 
 
 def run(client, warehouse, profile, run_id="r1", as_of=ANCHOR, batch_size=40):
-    ctx = make_context(warehouse.engine, profile, as_of, run_id=run_id)
+    ctx = context_for(warehouse.engine, profile, as_of, run_id=run_id)
     summary = download_process.run(ctx, GivenZoom(client), batch_size=batch_size)
     return summary.report, ctx.job
 
@@ -193,7 +192,7 @@ def test_zoom_failing_mid_listing_fails_before_anything_is_merged(sandbox, clien
     run(client, warehouse, profile)
     before = state(warehouse)
     sandbox.faults.add("status", path=r"/settings$", status=503)
-    ctx = make_context(warehouse.engine, profile, DAY2, run_id="r2")
+    ctx = context_for(warehouse.engine, profile, DAY2, run_id="r2")
     with pytest.raises(ZoomError):
         download_process.run(ctx, GivenZoom(client))
     job = ctx.job

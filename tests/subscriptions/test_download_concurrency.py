@@ -10,9 +10,8 @@ import sqlalchemy as sa
 
 from tests.support.children import download_run
 from tests.support.processes import CTX, run_concurrently
-from tests.support.run_context import make_context
+from zoom_sam.process import GivenZoom, context_for
 from tests.support.sandbox import ANCHOR, connection_json
-from zoom_sam.process import GivenZoom
 from zoom_sam.subscriptions import process as download_process
 from zoom_sam.subscriptions.process import TASK_ID
 from zoom_sam.subscriptions.merge import merge_snapshot
@@ -27,7 +26,7 @@ DAY_BEFORE = ANCHOR - timedelta(days=1)
 
 
 def download(client, engine, profile, run_id, as_of=ANCHOR, try_number=1):
-    ctx = make_context(engine, profile, as_of, run_id=run_id, try_number=try_number)
+    ctx = context_for(engine, profile, as_of, run_id=run_id, try_number=try_number)
     download_process.run(ctx, GivenZoom(client), batch_size=40)
     return ctx.job
 

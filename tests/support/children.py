@@ -105,7 +105,7 @@ def download_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: st
     together as they can be: the interleaving in which one run's clean-up used to empty another
     run's staging.
     """
-    from tests.support.run_context import make_context
+    from zoom_sam.process import context_for
     from zoom_sam.process import GivenZoom
     from zoom_sam.profiles import Profile
     from zoom_sam.subscriptions import process as download
@@ -122,7 +122,7 @@ def download_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: st
     _meet_before_merging(download, barrier)
     engine = engine_for_url(url)
     client = _client(zoom_conn)
-    ctx = make_context(engine, Profile.model_validate(profile), datetime.fromisoformat(as_of), run_id=run_id)
+    ctx = context_for(engine, Profile.model_validate(profile), datetime.fromisoformat(as_of), run_id=run_id)
     try:
         summary = download.run(ctx, GivenZoom(client), batch_size=40)
     finally:
@@ -135,7 +135,7 @@ def download_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: st
 
 def reclaim_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: str, barrier) -> dict:
     """The reclaim process (no task, so no warehouse lock) once every run has loaded the same candidates."""
-    from tests.support.run_context import make_context
+    from zoom_sam.process import context_for
     from zoom_sam.process import GivenZoom
     from zoom_sam.profiles import Profile
     from zoom_sam.reclaim import process as reclaim_module
@@ -155,7 +155,7 @@ def reclaim_run(url: str, zoom_conn: str, profile: dict, run_id: str, as_of: str
     opened = []
     zoom = GivenZoom(factory=lambda: opened.append(_client(zoom_conn)) or opened[-1])
     try:
-        ctx = make_context(engine, settings, datetime.fromisoformat(as_of), run_id=run_id)
+        ctx = context_for(engine, settings, datetime.fromisoformat(as_of), run_id=run_id)
         outcome = reclaim_module.reclaim(ctx, zoom, Mode(settings.reclaim.mode))
         return {"reclaimed": sorted(c.candidate_id for c in outcome.reclaimed), "incomplete": None}
     except reclaim_module.ReclaimIncomplete as exc:

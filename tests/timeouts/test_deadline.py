@@ -9,12 +9,11 @@ from itertools import count
 
 import pytest
 
-from tests.support.run_context import make_context
+from zoom_sam.process import GivenZoom, context_for
 from tests.support.sandbox import ANCHOR
 from zoom_sam.hooks.zoom import ZoomHook
 from zoom_sam.operators.base import TaskZoom
 from zoom_sam.profiles import Profile
-from zoom_sam.process import GivenZoom
 from zoom_sam.subscriptions import process as download_process
 from zoom_sam.timeouts.ceiling import DEFAULT_TASK_MINUTES
 from zoom_sam.timeouts.deadline import GRACE_S, Deadline, DeadlineExceeded, deadline_for
@@ -29,7 +28,7 @@ TICK = 120.0  # seconds the stepping clock advances per reading
 
 def land_snapshot(conn_id, warehouse, profile=ACME):
     with ZoomHook(conn_id).get_conn() as client:
-        download_process.run(make_context(warehouse.engine, profile, ANCHOR, run_id="r1"), GivenZoom(client))
+        download_process.run(context_for(warehouse.engine, profile, ANCHOR, run_id="r1"), GivenZoom(client))
 
 
 def test_no_deadline_before_the_first_snapshot(zoom_test, warehouse):
@@ -49,7 +48,7 @@ def test_a_tiny_deadline_stops_the_download_and_says_what_it_expected(sandbox, z
     sent = len([r for r in sandbox.log if r.path.startswith("/v2")])
 
     with pytest.raises(DeadlineExceeded) as info:
-        download_process.run(make_context(warehouse.engine, ACME, ANCHOR + timedelta(days=1), run_id="r2"),
+        download_process.run(context_for(warehouse.engine, ACME, ANCHOR + timedelta(days=1), run_id="r2"),
                              GivenZoom(client))
     client.close()
 

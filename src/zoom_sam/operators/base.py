@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from zoom_sam.profiles import Profile
     from zoom_sam.warehouse.jobs import Job
     from zoom_sam.zoom.client import ZoomClient
+    from zoom_sam.zoom.config import ZoomConfig
 
 
 def job_task_id(task_id: str, map_index: int | None) -> str:
@@ -109,8 +110,7 @@ class ProfileOperator(BaseOperator):
     def _run(self, context: Any, profile: Profile, engine: Engine) -> dict[str, Any]:
         from importlib import import_module
 
-        from zoom_sam.process import RunContext
-        from zoom_sam.rules import Rules
+        from zoom_sam.process import context_for
         from zoom_sam.warehouse.jobs import record_job
         from zoom_sam.warehouse.locks import profile_lock
         from zoom_sam.warehouse.owner import Owner
@@ -122,12 +122,9 @@ class ProfileOperator(BaseOperator):
         run_type = getattr(context.get("dag_run"), "run_type", None)
         with record_job(engine, profile_alias=profile.alias, run_id=run_id, task_id=task_id, as_of=as_of,
                         try_number=ti.try_number) as job:
-            with engine.connect() as conn:
-                rules = Rules.recorded(conn, profile.alias)
-            ctx = RunContext(profile=profile, warehouse=engine, as_of=as_of, run_id=run_id, job=job, rules=rules,
-                             task_id=self.task_id, try_number=ti.try_number,
-                             interval_start=_utc(context.get("data_interval_start")),
-                             run_type=getattr(run_type, "value", run_type), inputs=self.inputs(context))
+            ctx = context_for(engine, profile, as_of, run_id=run_id, job=job, task_id=self.task_id,
+                              try_number=ti.try_number, interval_start=_utc(context.get("data_interval_start")),
+                              run_type=getattr(run_type, "value", run_type), inputs=self.inputs(context))
             zoom = TaskZoom(profile, engine, self.task_id, self.zoom_work, self.zoom_shards)
             try:
                 if self.warehouse_lock is None:
@@ -170,6 +167,12 @@ class TaskZoom:
                                            getattr(estimate, self.work), shards=self.shards)
             self._client = client
         return self._client
+
+    def config(self) -> ZoomConfig:
+        """The connection's settings as the client would use them; a bad one raises a ConfigurationError."""
+        from zoom_sam.hooks.zoom import ZoomHook
+
+        return ZoomHook(self.profile.zoom_conn_id).get_config()
 
     def close(self, job: Job) -> None:
         if self._client is not None:

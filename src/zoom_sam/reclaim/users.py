@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoom_sam.zoom.errors import ZoomNotFound
 from zoom_sam.zoom.scopes import USER_READ
+
+if TYPE_CHECKING:
+    from zoom_sam.zoom.client import ZoomClient
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ log = logging.getLogger(__name__)
 class UserRecords:
     """User records by warehouse key (the Zoom id; the email for pending invitations)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: ZoomClient) -> None:
         self.client = client
         self.per_user = client.has_scope(USER_READ)
         self._snapshot: dict[str, dict[str, Any]] = {}

@@ -13,10 +13,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from zoom_sam.profiles import Profile
     from zoom_sam.timeouts.estimate import Work
+    from zoom_sam.zoom.config import ZoomConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,7 @@ class Deadline:
             )
 
 
-def deadline_for(engine: Any, profile: Any, task_id: str, config: Any, work: Work, *, shards: int = 1,
+def deadline_for(engine: Engine, profile: Profile, task_id: str, config: ZoomConfig, work: Work, *, shards: int = 1,
                  clock: Callable[[], float] = time.monotonic) -> Deadline | None:
     """The deadline of ``task_id``'s ``work`` (an :mod:`.estimate` work model); None before any snapshot."""
     from zoom_sam.timeouts.estimate import expected

@@ -19,16 +19,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from zoom_sam.timeouts.size import AccountSize
 from zoom_sam.vocabulary import UserStatus
 from zoom_sam.zoom.endpoints import HEAVY, LIGHT, MEDIUM
 
+if TYPE_CHECKING:
+    from zoom_sam.profiles import Profile
+    from zoom_sam.zoom.config import ZoomConfig
+
 CALL_SECONDS = 0.5
 
 #: (account size, profile, client config, shards) -> requests per rate-limit category
-Work = Callable[[AccountSize, Any, Any, int], dict[str, int]]
+Work = Callable[[AccountSize, "Profile", "ZoomConfig", int], dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -47,22 +51,22 @@ class Expected:
                          for category, n in self.requests.items() if n)
 
 
-def expected(work: Work, size: AccountSize, profile: Any, config: Any, shards: int = 1) -> Expected:
+def expected(work: Work, size: AccountSize, profile: Profile, config: ZoomConfig, shards: int = 1) -> Expected:
     requests = work(size, profile, config, shards)
     pace = {category: min(config.limits[category] * config.rate_safety, config.max_in_flight / CALL_SECONDS)
             for category in requests}
     return Expected(requests, pace)
 
 
-def _pages(users: int, config: Any) -> int:
+def _pages(users: int, config: ZoomConfig) -> int:
     return math.ceil(users / config.page_size)
 
 
-def download_work(size: AccountSize, profile: Any, config: Any, shards: int) -> dict[str, int]:
+def download_work(size: AccountSize, profile: Profile, config: ZoomConfig, shards: int) -> dict[str, int]:
     return {MEDIUM: _pages(size.users, config) + len(UserStatus) + size.holders}
 
 
-def sweep_work(size: AccountSize, profile: Any, config: Any, shards: int) -> dict[str, int]:
+def sweep_work(size: AccountSize, profile: Profile, config: ZoomConfig, shards: int) -> dict[str, int]:
     holders, webinars = math.ceil(size.holders / shards), math.ceil(size.webinar_holders / shards)
     work = {MEDIUM: 2 * holders + webinars}
     if profile.activity_source == "host_report":
@@ -70,5 +74,5 @@ def sweep_work(size: AccountSize, profile: Any, config: Any, shards: int) -> dic
     return work
 
 
-def reclaim_work(size: AccountSize, profile: Any, config: Any, shards: int) -> dict[str, int]:
+def reclaim_work(size: AccountSize, profile: Profile, config: ZoomConfig, shards: int) -> dict[str, int]:
     return {MEDIUM: 2 * _pages(size.users, config) + 5 * size.candidates, LIGHT: 3 * size.candidates}
