@@ -55,6 +55,7 @@ from zoom_sam.errors import ConfigurationError
 from zoom_sam.package_data import package_folder
 from zoom_sam.timeouts.ceiling import DEFAULT_TASK_MINUTES, MAX_TASK_MINUTES, TASK_IDS
 from zoom_sam.timeouts.deadline import DEFAULT_FACTOR, GRACE_S, MAX_FACTOR
+from zoom_sam.vocabulary import Mode
 
 DEFAULT_PROFILES_DIR = package_folder("profiles")
 ALIAS_PATTERN = r"^[a-z0-9_]+$"
@@ -101,8 +102,8 @@ class _Strict(BaseModel):
 class ReclaimSettings(_Strict):
     """How reclaim behaves when ``reclaim_subscriptions`` is true."""
 
-    mode: Literal["dry_run", "approval", "automatic"] = Field(
-        "dry_run", description="dry_run (record what would be done), approval (wait for a person), automatic"
+    mode: Literal[tuple(m.value for m in Mode)] = Field(
+        Mode.DRY_RUN.value, description="dry_run (record what would be done), approval (wait for a person), automatic"
     )
     max_per_run: int = Field(25, ge=0, le=INT_MAX,
                              description=f"a whole number from 0 to {INT_MAX:,}: most subscriptions reclaimed in one run")

@@ -73,10 +73,23 @@ class ZoomCode(IntEnum):
     """Zoom's error ``code`` values the client acts on (the HTTP status alone does not tell)."""
 
     INVALID_ACCESS_TOKEN = 124
+    NO_WEBINAR_PLAN = 200
     PAGE_TOKEN_EXPIRED = 300
     USER_NOT_FOUND = 1001
     MISSING_SCOPE = 4711
     NO_PERMISSION = 4700
+
+
+class JobStatus(StrEnum):
+    """``job_result.status``: how a task ended, more precisely than Airflow's task state."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    INSUFFICIENT_HISTORY = "insufficient_history"  # reconcile: some subscriptions not judged yet
+    DRY_RUN = "dry_run"                            # reclaim planned, wrote nothing
+    DISABLED = "disabled"                          # reclaim off in the profile: nothing ran
+    NOT_ASKED = "not_asked"                        # approve: the run's mode needs no approval
+    NOTHING_TO_APPROVE = "nothing_to_approve"      # approve: no candidate, nobody asked
 
 
 class TaskId(StrEnum):

@@ -33,7 +33,7 @@ from zoom_sam.activity.store import ActivityWriter
 from zoom_sam.activity.sweep import SweepPlan, sweep
 from zoom_sam.activity.window import Window
 from zoom_sam.errors import ConfigurationError
-from zoom_sam.vocabulary import EventType
+from zoom_sam.vocabulary import EventType, ZoomCode
 from zoom_sam.warehouse.schema import activity_event
 from zoom_sam.zoom.budget import pages
 from zoom_sam.zoom.client import ZoomClient
@@ -128,7 +128,7 @@ def land_host_report(
     results = client.map_concurrent(read_day, days, max_in_flight=DAYS_IN_FLIGHT)
     try:
         for day, read in results:
-            if isinstance(read, ZoomApiError) and read.status == 400 and read.code == 300:
+            if isinstance(read, ZoomApiError) and read.status == 400 and read.code == ZoomCode.PAGE_TOKEN_EXPIRED:
                 raise HostReportUnavailable(
                     f"the active-hosts report refused day {day.isoformat()} ({read.message}); Zoom serves it only "
                     "for the last six months: move the window (analyze_activity_from) or use activity_source "

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 
 from zoom_sam.operators.base import ProfileOperator
-from zoom_sam.vocabulary import Mode
+from zoom_sam.vocabulary import JobStatus, Mode
 from zoom_sam.warehouse.lock_names import STATE
 
 if TYPE_CHECKING:
@@ -52,9 +52,8 @@ class ReclaimOperator(ProfileOperator):
     def finish(self, context: Any, ctx: RunContext, summary: Summary) -> None:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from zoom_sam.reclaim.process import DISABLED_STATUS
 
-        if summary.status == DISABLED_STATUS:
+        if summary.status == JobStatus.DISABLED:
             raise AirflowSkipException(summary.message)
 
 

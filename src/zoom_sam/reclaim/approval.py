@@ -23,7 +23,7 @@ from zoom_sam.reclaim import guards, report
 from zoom_sam.reclaim.model import Candidate, run_mode
 from zoom_sam.reclaim.plan import would_write
 from zoom_sam.reclaim.selection import apply_exclusions, load_candidates
-from zoom_sam.vocabulary import Mode
+from zoom_sam.vocabulary import JobStatus, Mode
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,6 @@ APPROVE = "Approve"
 # request, which tells the approver what no answer means).
 APPROVAL_ANSWER = "approval_answer"
 RESPONSE_TIMEOUT = "response_timeout"
-NOT_ASKED_STATUS = "not_asked"                  # job_result.status: the run's mode needs no approval
-NOTHING_TO_APPROVE_STATUS = "nothing_to_approve"  # job_result.status: no candidate, nobody asked
 
 
 @dataclass(frozen=True)
@@ -61,11 +59,11 @@ def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
     mode, why = run_mode(ctx.profile, ctx.run_type)
     if mode != Mode.APPROVAL:
         log.info("nobody is asked: %s", why)
-        return Summary(report={"not_asked": True, "reason": why}, status=NOT_ASKED_STATUS)
+        return Summary(report={"not_asked": True, "reason": why}, status=JobStatus.NOT_ASKED)
     request = approval_request(ctx, ctx.inputs.get(RESPONSE_TIMEOUT))
     counts = request.counts()
     return Summary(report={**counts, "subject": request.subject, "body": request.body}, counts=counts,
-                   status=None if request.candidates else NOTHING_TO_APPROVE_STATUS)
+                   status=None if request.candidates else JobStatus.NOTHING_TO_APPROVE)
 
 
 def approval_request(ctx: RunContext, timeout: timedelta | None) -> ApprovalRequest:

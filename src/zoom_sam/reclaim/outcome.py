@@ -9,12 +9,11 @@ from typing import Any
 from zoom_sam.process import Summary
 from zoom_sam.reclaim import guards, report
 from zoom_sam.reclaim.model import Candidate, Result
-from zoom_sam.vocabulary import CandidateState, Mode
+from zoom_sam.vocabulary import CandidateState, JobStatus, Mode
 
 # The states a run moves candidates to, counted in its report.
 STATES = (CandidateState.CLOSED_COMPLETE, CandidateState.CLOSED_SKIPPED, CandidateState.CLOSED_CANCELED,
           CandidateState.ATTENTION_REQUIRED)
-DRY_RUN_STATUS = "dry_run"  # job_result.status of a dry run
 
 
 @dataclass
@@ -67,7 +66,7 @@ class Outcome:
         summary = self.summary()
         counts = {k: v for k, v in summary.items() if isinstance(v, (int, float)) and k != "dry_run"}
         counts["savings"] = summary["savings"]
-        return Summary(report=summary, counts=counts, status=DRY_RUN_STATUS if self.dry_run else None,
+        return Summary(report=summary, counts=counts, status=JobStatus.DRY_RUN if self.dry_run else None,
                        api=self.api, minimal=self.minimal)
 
     def render(self) -> str:

@@ -47,7 +47,7 @@ from zoom_sam.reclaim.plan import would_write
 from zoom_sam.reclaim.selection import apply_exclusions, load_candidates
 from zoom_sam.reclaim.users import UserRecords
 from zoom_sam.reconcile import process as reconcile
-from zoom_sam.vocabulary import CandidateState, Mode, UserStatus
+from zoom_sam.vocabulary import CandidateState, JobStatus, Mode, UserStatus
 from zoom_sam.warehouse.jobs import Job
 from zoom_sam.zoom.errors import ZoomMissingScopes
 from zoom_sam.zoom.scopes import RECLAIM, describe_missing, missing_by_process
@@ -60,7 +60,6 @@ log = logging.getLogger(__name__)
 # Passes over the users a pass left open (a write whose answer was lost, a read that failed)
 # before the task gives up and leaves them to Airflow's retry.
 SETTLE_ROUNDS = 3
-DISABLED_STATUS = "disabled"  # job_result.status of a run whose profile reclaims nothing
 
 
 class ReclaimNotApproved(ZoomSamError):
@@ -83,7 +82,7 @@ def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
     mode, why = run_mode(ctx.profile, ctx.run_type)
     log.info("reclaim: %s", why)
     if mode is None:
-        return Summary(status=DISABLED_STATUS, message=why)
+        return Summary(status=JobStatus.DISABLED, message=why)
     return reclaim(ctx, zoom, mode).process_summary()
 
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from zoom_sam.errors import ZoomSamError
 from zoom_sam.process import RunContext, Summary, ZoomAccess
 from zoom_sam.reconcile.rules import write_rules
-from zoom_sam.vocabulary import OPEN_STATES, CandidateState, Mode, Verdict
+from zoom_sam.vocabulary import OPEN_STATES, CandidateState, JobStatus, Mode, Verdict
 from zoom_sam.warehouse.schema import (
     activity_coverage,
     license_position,
@@ -136,7 +136,7 @@ def _summary(report: dict[str, Any]) -> Summary:
     if not report["insufficient_history"]:
         return Summary(report=report, counts=counts)
     return Summary(
-        report=report, counts=counts, status="insufficient_history",
+        report=report, counts=counts, status=JobStatus.INSUFFICIENT_HISTORY,
         message=(f"{report['insufficient_history']} subscriptions not judged: the analysed activity "
                  f"({report['coverage']['from']} to {report['coverage']['to']}) does not span their threshold window"),
     )

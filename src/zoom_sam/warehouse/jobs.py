@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from zoom_sam.vocabulary import JobStatus
 from zoom_sam.warehouse.schema import job_result
 from zoom_sam.warehouse.upsert import upsert
 from zoom_sam.zoom.budget import api_budget
@@ -38,7 +39,7 @@ class Job:
     counts: dict[str, Any] = field(default_factory=dict)
     api: dict[str, Any] = field(default_factory=dict)
     minimal: dict[str, int] = field(default_factory=dict)
-    status: str = "success"
+    status: str = JobStatus.SUCCESS
     message: str | None = None
 
 
@@ -63,7 +64,7 @@ def record_job(
     try:
         yield job
     except BaseException as exc:
-        job.status = "failed"
+        job.status = JobStatus.FAILED
         job.message = secret_free_message(exc)
         raise
     finally:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from zoom_sam.vocabulary import ZoomCode
 from zoom_sam.zoom import scopes as sc
 from zoom_sam.zoom.client import ZoomClient, user_segment
 from zoom_sam.zoom.errors import ZoomApiError, ZoomError, ZoomMissingScopes
@@ -152,8 +153,8 @@ def validate_client(client: ZoomClient, *, required: tuple[str, ...] = DEFAULT_R
         try:
             client.request("GET", f"/users/{user_segment(uid)}/webinars", params={"type": "scheduled", "page_size": 1})
         except ZoomApiError as exc:
-            # code 200 "no webinar plan" proves the scope works; the account just has no webinars
-            if exc.status == 400 and exc.code == 200:
+            # "no webinar plan" proves the scope works; the account just has no webinars
+            if exc.status == 400 and exc.code == ZoomCode.NO_WEBINAR_PLAN:
                 return f"endpoint authorized; user has no webinar plan ({exc.message})"
             raise
         return "listed webinars of one user"

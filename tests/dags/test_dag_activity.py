@@ -9,7 +9,6 @@ import pytest
 from airflow.sdk import DagRunState, TaskInstanceState
 
 from tests.activity.harness import ActivityAccount
-from tests.dags.conftest import profile_dag, profiles  # noqa: F401  (fixtures)
 from tests.support.airflow import airflow_db  # noqa: F401  (fixture)
 from tests.support.sandbox import ANCHOR, sandbox  # noqa: F401  (fixture)
 

@@ -16,6 +16,7 @@ import yaml
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException, DownstreamTasksSkipped, TaskAwaitingInput
 
+from tests.reclaim.conftest import make_world, world  # noqa: F401  (fixtures)
 from tests.reclaim.world import ALIAS, AS_OF, make_profile
 from zoom_sam.operators.reclaim import APPROVAL_TIMEOUT, ReclaimApprovalOperator, ReclaimOperator
 from zoom_sam.warehouse.schema import job_result
