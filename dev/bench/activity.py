@@ -149,11 +149,9 @@ def _sequential(client, holder, start: datetime, as_of: datetime) -> int:
 
 
 def _client(setup: dict):
-    from zoom_sam.zoom.client import ZoomClient, ZoomConfig
+    from tests.support.sandbox import direct_client
 
-    c = setup["connection"]
-    return ZoomClient(ZoomConfig.from_connection_fields(host=c["host"], login=c["login"], password=c["password"],
-                                                        extra=c["extra"]))
+    return direct_client(setup["connection"])
 
 
 def _sandbox_process(pipe, holders: int, db: str) -> None:

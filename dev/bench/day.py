@@ -199,11 +199,9 @@ def _sum(dicts: Iterator[dict]) -> dict[str, int]:
 
 def _naive_per_call(connection: str) -> float:
     """Seconds per call of a plain sequential client: a settings read and a history listing per holder."""
-    from zoom_sam.zoom.client import ZoomClient, ZoomConfig
+    from tests.support.sandbox import direct_client
 
-    c = json.loads(connection)
-    client = ZoomClient(ZoomConfig.from_connection_fields(host=c["host"], login=c["login"], password=c["password"],
-                                                          extra=c["extra"]))
+    client = direct_client(connection)
     sample = []
     for user in client.list_users("active"):
         if user.get("type") == 2:

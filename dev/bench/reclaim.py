@@ -23,7 +23,6 @@ The minimum, with the seven default scopes (no ``GET /users/{id}``):
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -31,6 +30,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from tests.support.sandbox import direct_client
 from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
 from zoom_sam.process import GivenZoom, Summary, context_for
 from zoom_sam.profiles import Profile
@@ -41,7 +41,7 @@ from zoom_sandbox.config import PLAN_LIMITS
 from zoom_sam.warehouse.engine import engine_for_url
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.schema import entitlement, removal_candidate, software_subscription, zoom_user
-from zoom_sam.zoom.client import ZoomClient, ZoomConfig
+from zoom_sam.zoom.client import ZoomClient
 
 ALIAS = "bench"
 AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
@@ -123,9 +123,7 @@ def _profile(candidates: int) -> Profile:
 
 
 def _client(sb) -> ZoomClient:
-    c = json.loads(sb.connection_json())
-    return ZoomClient(ZoomConfig.from_connection_fields(host=c["host"], login=c["login"], password=c["password"],
-                                                        extra=c["extra"]))
+    return direct_client(sb.connection_json())
 
 
 def _step(method: str, path: str, query: dict) -> str:

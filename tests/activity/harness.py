@@ -6,7 +6,6 @@ sweep reads are exactly what production would read; the sandbox's own record of 
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -14,24 +13,22 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from zoom_sam.process import GivenZoom, Summary, context_for
-from tests.support.sandbox import ANCHOR, FAST_LIMITS
+from tests.support.sandbox import ANCHOR, FAST_LIMITS, direct_client
 from zoom_sam.activity import completion
 from zoom_sam.activity import shard as sweep_shard
 from zoom_sam.activity.coverage import read_coverage
 from zoom_sam.profiles import Profile
 from zoom_sam.subscriptions import process as download_process
-from zoom_sam.zoom.client import ZoomClient, ZoomConfig
+from zoom_sam.zoom.client import ZoomClient
 
 ALIAS = "acme"
 
 
 def client_for(sb, **overrides) -> ZoomClient:
-    c = json.loads(sb.connection_json())
     overrides.setdefault("rate_limits", dict(FAST_LIMITS))
     overrides.setdefault("backoff_base", 0.01)
     overrides.setdefault("backoff_max", 0.05)
-    return ZoomClient(ZoomConfig.from_connection_fields(host=c["host"], login=c["login"], password=c["password"],
-                                                        extra=c["extra"], **overrides))
+    return direct_client(sb.connection_json(), **overrides)
 
 
 @dataclass

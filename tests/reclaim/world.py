@@ -8,12 +8,12 @@ warehouse's ``removal_candidate`` / ``reclaim_action`` rows.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
+from tests.support.sandbox import direct_client
 from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
 from zoom_sam.process import GivenZoom, context_for
 from zoom_sam.profiles import Profile
@@ -31,7 +31,7 @@ from zoom_sam.warehouse.schema import (
     software_subscription,
     zoom_user,
 )
-from zoom_sam.zoom.client import ZoomClient, ZoomConfig
+from zoom_sam.zoom.client import ZoomClient
 
 ALIAS = "acme"
 AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
@@ -104,11 +104,9 @@ class World:
     # ------------------------------------------------------------------ running
 
     def client(self, **overrides) -> ZoomClient:
-        c = json.loads(self.sb.connection_json())
         overrides.setdefault("backoff_base", 0.01)
         overrides.setdefault("backoff_max", 0.05)
-        return ZoomClient(ZoomConfig.from_connection_fields(host=c["host"], login=c["login"], password=c["password"],
-                                                            extra=c["extra"], **overrides))
+        return direct_client(self.sb.connection_json(), **overrides)
 
     def record_rules(self, profile: Profile) -> None:
         """The profile's rules in ``reclamation_rule``, as the run's download records them."""

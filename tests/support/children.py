@@ -6,7 +6,6 @@ names through ``multiprocessing`` events and barriers. Return values are small a
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import defaultdict
@@ -16,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from tests.support.processes import TIMEOUT_S
+from tests.support.sandbox import direct_client
 
 LOCK_LOGGER = "zoom_sam.warehouse.locks"
 
@@ -53,12 +53,7 @@ def signal_on_log(prefix: str, event):
 
 def _client(zoom_conn: str):
     """A Zoom client straight from the connection JSON (no Airflow import: children start faster)."""
-    from zoom_sam.zoom.client import ZoomClient, ZoomConfig
-
-    conn = json.loads(zoom_conn)
-    return ZoomClient(ZoomConfig.from_connection_fields(host=conn["host"], login=conn["login"],
-                                                        password=conn["password"], extra=conn["extra"],
-                                                        backoff_base=0.01, backoff_max=0.05))
+    return direct_client(zoom_conn, backoff_base=0.01, backoff_max=0.05)
 
 
 def _wait(event_or_barrier) -> None:

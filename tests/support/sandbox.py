@@ -1,17 +1,21 @@
 """Sandbox fixtures: a small synthetic Zoom account at a fixed anchor, and Zoom's truth read from it."""
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from contextlib import ExitStack
 from datetime import datetime, timezone
-
-import pytest
-
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 
 from zoom_sandbox import AccountConfig, SandboxConfig, SandboxServer
 from zoom_sam.zoom.auth import authorize_url
+
+if TYPE_CHECKING:
+    from zoom_sam.zoom.client import ZoomClient
 
 ANCHOR = datetime(2026, 11, 28, tzinfo=timezone.utc)
 # A generous limit on both sides (sandbox and client): tests are about correctness, and the
@@ -44,6 +48,16 @@ def make_sandbox():
 def connection_json(sandbox, **extra) -> str:
     """The sandbox's Zoom connection with the test limits, small pages and quick retries."""
     return sandbox.connection_json(rate_limits=FAST_LIMITS, page_size=50, backoff_base=0.01, max_retries=1, **extra)
+
+
+def direct_client(connection: str | Mapping[str, Any], **overrides: Any) -> ZoomClient:
+    """A Zoom client straight from a sandbox's connection JSON (text or parsed), without Airflow:
+    child processes start faster, benchmarks measure the client alone. ``overrides`` set config fields."""
+    from zoom_sam.zoom.client import ZoomClient, ZoomConfig
+
+    c = json.loads(connection) if isinstance(connection, str) else connection
+    return ZoomClient(ZoomConfig.from_connection_fields(host=c["host"], login=c["login"], password=c["password"],
+                                                        extra=c["extra"], **overrides))
 
 
 def expected_seats(sandbox) -> set[str]:
