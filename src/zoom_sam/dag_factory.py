@@ -27,6 +27,7 @@ from pathlib import Path
 
 from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, chain, get_parsing_context
 
+from zoom_sam.errors import ConfigurationError
 from zoom_sam.operators.activity import PullActivityOperator, sweep_activity_tasks
 from zoom_sam.operators.download_subscriptions import DownloadSubscriptionsOperator
 from zoom_sam.operators.reclaim import ReclaimApprovalOperator, ReclaimOperator, needs_approval
@@ -68,7 +69,7 @@ PIPELINE: tuple[Step, ...] = (
 )
 
 
-class ProfileImportError(ValueError):
+class ProfileImportError(ConfigurationError):
     """Raised while Airflow validates the DAG file: one or more profiles are invalid."""
 
 

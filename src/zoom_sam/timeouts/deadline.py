@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from zoom_sam.errors import RetryableError
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -29,7 +31,7 @@ MAX_FACTOR = 100.0
 GRACE_S = 600.0
 
 
-class DeadlineExceeded(RuntimeError):
+class DeadlineExceeded(RetryableError):
     """A task's Zoom work ran far longer than the account's size explains."""
 
 

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from zoom_sam.errors import ConfigurationError
+
 log = logging.getLogger(__name__)
 
 PG_SCHEMA = "zoom_sam"
@@ -52,7 +54,7 @@ def get_engine(warehouse_conn_id: str | None) -> Engine:
         if conn is not None:
             hook = conn.get_hook()
             if not hasattr(hook, "get_sqlalchemy_engine"):
-                raise ValueError(
+                raise ConfigurationError(
                     f"warehouse connection {warehouse_conn_id!r} has type {conn.conn_type!r}, whose hook "
                     "cannot give a SQLAlchemy engine; use a postgres or sqlite connection"
                 )
@@ -77,7 +79,7 @@ def prepare_engine(engine: Engine) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
     else:
-        raise ValueError(
+        raise ConfigurationError(
             f"unsupported warehouse dialect {engine.dialect.name!r}: zoom-sam runs on postgresql or sqlite"
         )
     return engine

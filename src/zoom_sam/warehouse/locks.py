@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from zoom_sam.errors import ConfigurationError, RetryableError
 from zoom_sam.warehouse.owner import Owner
 from zoom_sam.warehouse.schema import run_lock
 from zoom_sam.warehouse.upsert import upsert
@@ -39,11 +40,11 @@ LOG_EVERY_S = 60.0
 _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
 
 
-class LockTimeout(RuntimeError):
+class LockTimeout(RetryableError):
     """Waited as long as allowed for a lock another task holds; nothing was changed."""
 
 
-class LockLost(RuntimeError):
+class LockLost(RetryableError):
     """The lock's PostgreSQL session ended while its critical section ran: another run may have entered."""
 
 
@@ -142,7 +143,7 @@ def _lock_for(engine: Engine, alias: str, name: str):
         return AdvisoryLock(engine, advisory_key(alias, name))
     database = engine.url.database
     if not database or database == ":memory:":
-        raise ValueError("warehouse locks need a SQLite database file (an in-memory database cannot be shared)")
+        raise ConfigurationError("warehouse locks need a SQLite database file (an in-memory database cannot be shared)")
     path = Path(database).resolve()
     return FileLock(path.with_name(path.name + ".locks") / f"{alias}.{name}.lock")
 
