@@ -100,6 +100,6 @@ def _measure(mode: str) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="internal: one measured client run (see bench/api.py)")
+    parser = argparse.ArgumentParser(description="internal: one measured client run (see dev/bench/api.py)")
     parser.add_argument("--child", choices=("settings", "listing"), required=True)
     print(json.dumps(_measure(parser.parse_args().child)))

@@ -5,7 +5,7 @@
 (``dry_run``, ``automatic``) a Zoom sandbox starts in its own process (Business plan: Light 80/s,
 Medium 60/s, Heavy 40/s; 100 ms latency) with an account of about N holders (active Licensed
 users, about one in ten with the webinar add-on: the generated account's own mix), and the
-profile DAG runs twice with ``dag.test()`` in a fresh process each (``bench/child.py``), into a
+profile DAG runs twice with ``dag.test()`` in a fresh process each (``dev/bench/child.py``), into a
 fresh SQLite warehouse: the onboarding day (as of 2026-11-28, a 30-day activity window) and,
 after the sandbox clock moved a day, the steady-state day after. The profile is the demo's
 (30-day seat rule, 60-day webinar rule) with guards that let every candidate through.

@@ -108,6 +108,6 @@ def _measure(url: str) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="internal: one measured download (see bench/download.py)")
+    parser = argparse.ArgumentParser(description="internal: one measured download (see dev/bench/download.py)")
     parser.add_argument("--child", metavar="WAREHOUSE_URL", required=True)
     print(json.dumps(_measure(parser.parse_args().child)))

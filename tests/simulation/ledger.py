@@ -7,7 +7,7 @@ so the time a holding starts or ends is the sandbox time of the change itself.
 * A holding is one subscription identifier held by one warehouse key (the Zoom user id, or the
   email while the user is a pending invitation), continuously: a key change (an invitation
   accepted) or a gap ends it and a later grant is a new holding. Identifiers are named as
-  plugins/zoom_sam/licensing.py names them (``user_type:2``, ``webinar:500``, ``large_meeting:1000``, ...).
+  src/zoom_sam/licensing.py names them (``user_type:2``, ``webinar:500``, ``large_meeting:1000``, ...).
 * ``first_seen`` is the as-of of the first run whose download happened while the holding was held.
 * Hosting is every meeting and webinar instance the sandbox shows, kept once seen: the sandbox
   hides a user's webinars while the add-on is not held, but webinars hosted earlier stay hosted
