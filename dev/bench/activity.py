@@ -165,6 +165,7 @@ def _sandbox_process(pipe, holders: int, db: str) -> None:
     from zoom_sam.subscriptions.staging import StageWriter
     from zoom_sam.warehouse.engine import engine_for_url
     from zoom_sam.warehouse.migrate import ensure_schema
+    from zoom_sam.warehouse.owner import Owner
 
     t0 = time.monotonic()
     users = int(holders * USERS_PER_HOLDER)
@@ -176,7 +177,9 @@ def _sandbox_process(pipe, holders: int, db: str) -> None:
             engine = engine_for_url(f"sqlite:///{db}")
             ensure_schema(engine)
             profile = Profile(alias=ALIAS, zoom_conn_id="zoom_bench")
-            stage = StageWriter(engine, ALIAS, "setup")
+            owner = Owner("setup", "download_subscriptions", 1)
+            stage = StageWriter(engine, ALIAS, owner)
+            stage.begin()
             picked = webinars = 0
             for user in account.users("active"):
                 if user["type"] != 2:
@@ -192,7 +195,7 @@ def _sandbox_process(pipe, holders: int, db: str) -> None:
                 if picked == holders:
                     break
             stage.flush()
-            merge_snapshot(engine, profile, "setup", ANCHOR)
+            merge_snapshot(engine, profile, owner, ANCHOR)
             engine.dispose()
             if picked < holders:
                 raise RuntimeError(f"only {picked} active Licensed users among {users}; raise USERS_PER_HOLDER")
