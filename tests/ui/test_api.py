@@ -82,6 +82,8 @@ def test_an_earlier_as_of_gives_that_position_and_history_up_to_it(views):
     assert {h["as_of"] for h in answer["history"]} == {EARLIER.isoformat()}
     empty = views.get("/api/profiles/acme/position", as_of="2020-01-01").json()
     assert (empty["models"], empty["simulation"], empty["as_ofs"][0]) == ([], [], AS_OF.isoformat())
+    never = views.get("/api/profiles/fresh/position", as_of="2020-01-01").json()
+    assert (never["as_of"], never["as_ofs"], never["models"]) == ("2020-01-01T00:00:00+00:00", [], [])
 
 
 def test_candidates_carry_evidence_recheck_and_reclaim_history(views):

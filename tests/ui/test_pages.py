@@ -128,6 +128,11 @@ def test_a_never_run_profile_renders_empty(views):
         assert "nothing yet" in views.get(path).text or "no candidate" in views.get(path).text, path
 
 
+def test_an_unknown_page_is_a_404_page(views):
+    resp = views.get("/profiles/acme/nothing-here")
+    assert resp.status_code == 404 and 'data-testid="error"' in resp.text
+
+
 def test_an_invalid_parameter_is_a_422_page(views):
     resp = views.get("/profiles/acme", page_size=0)
     assert resp.status_code == 422 and resp.headers["content-type"].startswith("text/html")

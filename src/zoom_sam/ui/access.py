@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from fastapi import Depends, HTTPException, Request
 
 from zoom_sam.profiles import Profile
@@ -21,7 +22,7 @@ class NotAuthenticated(Exception):
     """No usable token: answered with 401 (JSON for the API, a page linking to Airflow's login)."""
 
 
-async def current_user(request: Request):
+async def current_user(request: Request) -> BaseUser:
     """The authenticated Airflow user of the request; a bearer token wins over the UI's cookie."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
@@ -39,10 +40,10 @@ async def current_user(request: Request):
         raise NotAuthenticated("the token is not valid: log in again") from None
 
 
-User = Annotated[object, Depends(current_user)]
+User = Annotated[BaseUser, Depends(current_user)]
 
 
-def may_read(user, profile: Profile) -> bool:
+def may_read(user: BaseUser, profile: Profile) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
 

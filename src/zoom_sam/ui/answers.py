@@ -52,7 +52,7 @@ def position(profile: Profile, as_of: datetime | None) -> dict[str, Any]:
     with reading(profile) as conn:
         available = queries.as_ofs(conn, profile.alias) if conn is not None else []
         chosen = as_of or (datetime.fromisoformat(available[0]) if available else None)
-        if chosen is None:
+        if chosen is None or conn is None:
             models, history, simulated = [], [], []
         else:
             models = queries.position(conn, profile.alias, chosen)

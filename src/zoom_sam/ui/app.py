@@ -6,11 +6,12 @@ so a browser whose cookie the auth manager refuses cannot loop between login and
 """
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException  # also what routing raises (unknown path, wrong method)
 
 from zoom_sam.ui import api, pages
 from zoom_sam.ui.access import NotAuthenticated

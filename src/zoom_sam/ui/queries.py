@@ -3,7 +3,7 @@
 Each function runs one statement of ``src/zoom_sam/include/sql/ui/`` and returns JSON-ready rows:
 text statements come back untyped (SQLite gives timestamps as text, JSON as text, booleans as 0/1;
 PostgreSQL gives naive timestamps and Decimals), so every value is read through the type of the
-warehouse column of the same name (:func:`typed`). The routes in ``api.py`` and ``pages.py`` only
+warehouse column it comes from (:func:`typed`). The routes in ``api.py`` and ``pages.py`` only
 choose the function and shape the answer.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zoom_sam.vocabulary import JobStatus
+from zoom_sam.warehouse.migrate import recorded_version
 from zoom_sam.warehouse.schema import (
     UtcDateTime,
     activity_coverage,
@@ -76,8 +77,6 @@ def _select(conn: Connection, name: str, params: dict[str, Any], *tables: sa.Tab
 
 def has_schema(conn: Connection) -> bool:
     """Whether any zoom-sam run created its tables in this warehouse (a fresh one has none)."""
-    from zoom_sam.warehouse.migrate import recorded_version
-
     return recorded_version(conn) > 0
 
 
