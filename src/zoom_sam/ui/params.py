@@ -48,22 +48,24 @@ Paged = Annotated[Paging, Depends(paging)]
 class Listing:
     """Which rows a table request wants and in which format; an export wants every row."""
 
-    page: Paging
+    asked: Paging
     format: Format
 
     @property
     def paging(self) -> Paging:
-        return self.page if self.format == "json" else Paging(size=None)
+        return self.asked if self.format == "json" else Paging(size=None)
 
 
 def listing(
-    page: Paged,
+    asked: Paged,
     format: Annotated[Format, Query(description="json (one page), csv or xlsx (every row of the filter)")] = "json",
 ) -> Listing:
-    return Listing(page, format)
+    return Listing(asked, format)
 
 
-def as_of_param(as_of: Annotated[datetime | date | None, Query(description="an as-of (ISO date or time, UTC)")] = None):
+def as_of_param(
+    as_of: Annotated[datetime | date | None, Query(description="an as-of (ISO date or time, UTC)")] = None,
+) -> datetime | None:
     return utc(as_of)
 
 
