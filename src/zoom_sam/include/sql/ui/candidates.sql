@@ -2,7 +2,7 @@
 -- joined with its reclaim actions (one output row per action, or one with NULL action columns),
 -- and the number of all matching candidates (see jobs.sql for the one-row count side). A text
 -- filter given as '' does not filter; as_of_from .. as_of_to bound evaluated_as_of.
-WITH matching AS (
+WITH matching AS NOT MATERIALIZED (
     SELECT candidate_id, user_id, identifier, email, software_model, state, reason, evidence, threshold_days,
            opened_as_of, evaluated_as_of, closed_at, close_reason, run_id
     FROM removal_candidate

@@ -1,6 +1,6 @@
 -- One page of a profile's job results, newest first, with the number of all of them: the count
 -- comes from a one-row side that the page is joined to, so a page past the end still tells it.
-WITH matching AS (
+WITH matching AS NOT MATERIALIZED (
     SELECT run_id, task_id, as_of, status, try_number, started_at, finished_at, duration_s, counts, api, message
     FROM job_result
     WHERE profile_alias = :profile_alias

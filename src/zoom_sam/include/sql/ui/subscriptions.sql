@@ -3,7 +3,7 @@
 -- include flags set does not filter; q_pattern is a LIKE pattern on the lower-cased email or
 -- user id, its wildcards escaped with a backslash. A subscription never active counts as active
 -- before any date.
-WITH matching AS (
+WITH matching AS NOT MATERIALIZED (
     SELECT user_id, identifier, email, software_model, capacity, user_status, active, excluded,
            exclusion_rule, first_seen_at, held_since, last_seen_at, ended_at, last_activity_at, inactive_days
     FROM software_subscription
