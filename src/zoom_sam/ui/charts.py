@@ -12,6 +12,8 @@ from typing import Any
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
+INSET = 36  # keeps a line's first and last labels inside the frame
+MAX_LABELS = 8  # a year of daily as-ofs gets every 46th date labelled, not 365 overlapping ones
 # Colour-blind-safe (Okabe-Ito), cycled per series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
@@ -27,6 +29,8 @@ class Chart:
     legend: list[tuple[str, str]] = field(default_factory=list)
     width: int = WIDTH
     height: int = HEIGHT
+    left: float = LEFT
+    right: float = WIDTH - RIGHT
     baseline: float = HEIGHT - BOTTOM
 
 
@@ -46,9 +50,11 @@ def lines(categories: list, series: dict[str, dict[Any, float]], attrs: dict[str
     ``attrs[name]`` the data attributes every point of that series carries, and ``category`` the
     name of the attribute holding the point's own category."""
     top, ticks = _y_scale([v for points in series.values() for v in points.values()])
-    step = (WIDTH - LEFT - RIGHT) / max(len(categories) - 1, 1)
-    x_of = {c: LEFT + step * i if len(categories) > 1 else (WIDTH + LEFT - RIGHT) / 2 for i, c in enumerate(categories)}
-    chart = Chart(x_labels=[(x_of[c], label(c)) for c in categories], y_ticks=ticks)
+    step = (WIDTH - LEFT - RIGHT - 2 * INSET) / max(len(categories) - 1, 1)
+    x_of = {c: LEFT + INSET + step * i if len(categories) > 1 else (WIDTH + LEFT - RIGHT) / 2
+            for i, c in enumerate(categories)}
+    every = max(-(-len(categories) // MAX_LABELS), 1)
+    chart = Chart(x_labels=[(x_of[c], label(c)) for c in categories[::every]], y_ticks=ticks)
     for n, (name, points) in enumerate(series.items()):
         colour = PALETTE[n % len(PALETTE)]
         xy = [(x_of[c], _y(points[c], top)) for c in categories if c in points]
