@@ -41,6 +41,9 @@ def test_the_plugin_declares_one_app_and_two_views_airflow_accepts():
 def test_the_lazy_app_serves_the_views_once_mounted(views):
     parent = FastAPI()
     parent.mount(URL_PREFIX, LazyApp())
+    auth = {"Authorization": f"Bearer {views.token('admin')}"}
     with TestClient(parent) as client:
-        resp = client.get("/zoom-sam/api/profiles", headers={"Authorization": f"Bearer {views.token('admin')}"})
+        resp = client.get("/zoom-sam/api/profiles", headers=auth)
+        page = client.get("/zoom-sam/", headers=auth)  # a page builds URLs (static files, links)
     assert resp.status_code == 200 and resp.json()["profiles"][0]["alias"] == "acme"
+    assert page.status_code == 200 and 'href="http://testserver/zoom-sam/static/' in page.text

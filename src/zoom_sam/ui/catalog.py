@@ -27,7 +27,7 @@ def all_profiles() -> list[Profile]:
 
 @lru_cache(maxsize=None)
 def warehouse_engine(warehouse_conn_id: str) -> Engine:
-    return get_engine(warehouse_conn_id)
+    return get_engine(warehouse_conn_id, read_only=True)
 
 
 @contextmanager

@@ -22,7 +22,11 @@ class LazyApp:
             from zoom_sam.ui.app import create_app
 
             self._app = create_app()
-        await self._app(scope, receive, send)
+        # Airflow mounts this object, not the app, so the router in the scope is Airflow's, which
+        # cannot see the app's routes: url_for ("static", the pages' links) resolves in the app's
+        # own router and keeps the mount's prefix as the root of the URLs it builds.
+        await self._app({**scope, "router": self._app.router, "app_root_path": scope.get("root_path", "")},
+                        receive, send)
 
 
 class ZoomSamPlugin(AirflowPlugin):
