@@ -1,14 +1,17 @@
-# The two commands of the README: `make demo` and `make test`. Both bootstrap .venv first.
+# The README's commands: `make demo`, `make test` and the others it lists; all but `pin` bootstrap .venv first.
 SHELL := /bin/bash
 ENV := source scripts/env.sh
 
-.PHONY: demo test bench venv pin
+.PHONY: demo ui test bench venv pin
 
 venv:
 	@scripts/bootstrap.sh
 
 demo: venv
 	@$(ENV) && python -m zoom_sam_demo
+
+ui: venv
+	@scripts/ui.sh
 
 test: venv
 	@$(ENV) && python -m pytest $(PYTEST_ARGS)

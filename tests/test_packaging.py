@@ -29,12 +29,13 @@ def test_the_wheel_ships_the_runtime_package_and_its_data_only(wheel):
     on_disk = {str(p.relative_to(ROOT / "src")) for p in (ROOT / "src" / "zoom_sam" / "include" / "sql").rglob("*.sql")}
     assert sql == on_disk and len(sql) > 40
     assert "zoom_sam/include/profiles/demo.yaml" in names
+    assert {"zoom_sam/ui/templates/usage.html", "zoom_sam/ui/static/zoom_sam.css"} <= set(names)  # the views' files
     assert not [n for n in names if "sandbox" in n or "bench" in n or "demo.py" in n]
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     runtime = {line.split()[1].split("<")[0].split(">")[0] for line in requires if "extra ==" not in line}
     assert {"apache-airflow", "SQLAlchemy", "pydantic", "PyYAML", "requests"} <= runtime
-    assert not runtime & {"pytest", "pytest-timeout", "setuptools", "pandas"}
+    assert not runtime & {"pytest", "pytest-timeout", "setuptools"}
 
 
 def test_an_installed_wheel_reads_its_sql_and_profiles_without_the_checkout(wheel, tmp_path):

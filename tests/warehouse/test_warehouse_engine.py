@@ -6,7 +6,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from zoom_sam.warehouse.engine import PG_SCHEMA, get_engine
+from zoom_sam.warehouse.engine import PG_SCHEMA, engine_for_url, get_engine
 from zoom_sam.warehouse.migrate import ensure_schema
 from zoom_sam.warehouse.schema import metadata
 
@@ -60,3 +60,21 @@ def test_a_connection_type_without_sqlalchemy_is_refused(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_WH_ZOOM", json.dumps({"conn_type": "zoom", "host": "zoom.us"}))
     with pytest.raises(ValueError, match="cannot give a SQLAlchemy engine"):
         get_engine("wh_zoom")
+
+
+def test_a_read_only_engine_reads_while_a_run_holds_the_sqlite_write_lock(tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    writer, reader = engine_for_url(url), engine_for_url(url, read_only=True)
+    with writer.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+    with writer.begin() as held:  # a run's merge: BEGIN IMMEDIATE, the write lock taken
+        held.execute(sa.text("INSERT INTO t VALUES (2)"))
+        with reader.connect() as conn:
+            conn.connection.driver_connection.execute("PRAGMA busy_timeout = 0")  # waiting fails, not delays
+            assert conn.execute(sa.text("SELECT count(*) FROM t")).scalar() == 1  # the committed state
+        with writer.connect() as other:
+            other.connection.driver_connection.execute("PRAGMA busy_timeout = 0")
+            with pytest.raises(sa.exc.OperationalError, match="locked"):
+                other.execute(sa.text("SELECT count(*) FROM t"))  # a writing engine's read queues behind it
+    writer.dispose(), reader.dispose()

@@ -37,11 +37,13 @@ def default_sqlite_path() -> Path:
     return Path(home) / "zoom_sam.db"
 
 
-def get_engine(warehouse_conn_id: str | None) -> Engine:
+def get_engine(warehouse_conn_id: str | None, *, read_only: bool = False) -> Engine:
     """The warehouse engine for an Airflow connection id; SQLite default when it does not exist.
 
     The connection's hook builds the engine (``DbApiHook.get_sqlalchemy_engine``), so any
-    connection type whose hook can do that works, with its own driver and options.
+    connection type whose hook can do that works, with its own driver and options. ``read_only``
+    engines (the views) never take SQLite's write lock, so a page never waits for a run's merge
+    nor holds one off.
     """
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
@@ -58,26 +60,31 @@ def get_engine(warehouse_conn_id: str | None) -> Engine:
                     f"warehouse connection {warehouse_conn_id!r} has type {conn.conn_type!r}, whose hook "
                     "cannot give a SQLAlchemy engine; use a postgres or sqlite connection"
                 )
-            return prepare_engine(hook.get_sqlalchemy_engine())
+            return prepare_engine(hook.get_sqlalchemy_engine(), read_only=read_only)
     path = default_sqlite_path()
     log.info(
         "warehouse connection %r not found: using the embedded SQLite warehouse %s", warehouse_conn_id, path
     )
-    return engine_for_url(f"sqlite:///{path}")
+    return engine_for_url(f"sqlite:///{path}", read_only=read_only)
 
 
-def engine_for_url(url: str | sa.URL) -> Engine:
+def engine_for_url(url: str | sa.URL, *, read_only: bool = False) -> Engine:
     """An engine for a SQLAlchemy URL, prepared like :func:`get_engine` (tests, benchmarks, CLI)."""
-    return prepare_engine(sa.create_engine(url))
+    return prepare_engine(sa.create_engine(url), read_only=read_only)
 
 
-def prepare_engine(engine: Engine) -> Engine:
-    """Install the per-connection set-up for the engine's dialect; returns the same engine."""
+def prepare_engine(engine: Engine, *, read_only: bool = False) -> Engine:
+    """Install the per-connection set-up for the engine's dialect; returns the same engine.
+
+    A SQLite transaction that writes begins IMMEDIATE (it takes the write lock up front instead
+    of failing half-way); a read-only engine's begins DEFERRED, which in WAL mode waits for no
+    writer and blocks none.
+    """
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _pg_search_path, insert=True)
     elif engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin_immediate)
     else:
         raise ConfigurationError(
             f"unsupported warehouse dialect {engine.dialect.name!r}: zoom-sam runs on postgresql or sqlite"
@@ -106,3 +113,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _sqlite_begin_immediate(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_begin_deferred(conn) -> None:
+    conn.exec_driver_sql("BEGIN")

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
@@ -165,6 +165,8 @@ software_subscription = sa.Table(
     sa.Column("inactive_days", sa.Integer),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Index("ix_software_subscription_model", "profile_alias", "software_model", "active"),
+    # The views list a profile's subscriptions page by page in this order (include/sql/ui/subscriptions.sql).
+    sa.Index("ix_software_subscription_email", "profile_alias", "email", "identifier"),
 )
 
 activity_event = sa.Table(
@@ -263,6 +265,8 @@ removal_candidate = sa.Table(
     sa.Index("ix_removal_candidate_state", "profile_alias", "state"),
     # A subscription's candidates over time: one per as-of at most, each pointing to the one before.
     sa.Index("ix_removal_candidate_subscription", "profile_alias", "user_id", "identifier", "evaluated_as_of"),
+    # The views list candidates newest evaluation first, or those of one as-of (include/sql/ui/candidates.sql).
+    sa.Index("ix_removal_candidate_evaluated", "profile_alias", "evaluated_as_of", "candidate_id"),
     # At most one open candidate per subscription: re-runs update it instead of duplicating.
     sa.Index(
         "ux_removal_candidate_open",
