@@ -1,9 +1,9 @@
 """The words zoom-sam's tables, SQL and code share: one definition each.
 
 Python compares with the enums; the SQL in ``src/zoom_sam/include/sql/`` names the same values as
-``:state_ready``, ``:verdict_candidate``, ``:event_meeting_hosted``, ..., which
-:mod:`zoom_sam.warehouse.sql` writes in as literals from :func:`sql_params` when it loads a
-statement, so a value is spelled once, here. The enums are ``StrEnum``/``IntEnum``: a member equals its stored value.
+bind parameters (``:state_ready``, ``:verdict_candidate``, ``:event_meeting_hosted``, ...), which
+:func:`zoom_sam.warehouse.sql.run_sql` binds from :func:`sql_params` on every statement, so a value
+is spelled once, here. The enums are ``StrEnum``/``IntEnum``: a member equals its stored value.
 """
 from __future__ import annotations
 
@@ -109,6 +109,6 @@ _SQL_PREFIXES = {Mode: "mode", CandidateState: "state", Verdict: "verdict", Reas
 
 
 def sql_params() -> dict[str, str]:
-    """Every SQL-facing word by the name SQL gives it: ``{"state_ready": "ready", ...}``."""
+    """Every SQL-facing word as a bind parameter: ``{"state_ready": "ready", ...}``."""
     return {f"{prefix}_{member.name.lower()}": member.value
             for enum, prefix in _SQL_PREFIXES.items() for member in enum}

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from zoom_sam.warehouse.jobs import record_job
 from zoom_sam.warehouse.schema import job_result, software_model
-from zoom_sam.warehouse.sql import run_sql, sql, with_words
+from zoom_sam.warehouse.sql import run_sql, sql
 from zoom_sam.warehouse.upsert import upsert
 
 AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
@@ -92,16 +92,3 @@ def test_job_result_of_a_failure_is_kept_secret_free_and_a_retry_overwrites_it(w
     assert [(r["status"], r["try_number"]) for r in warehouse.rows("job_result", "run_id")] == [("success", 2)]
     with warehouse.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(job_result)).scalar() == 1
-
-
-def test_the_shared_words_are_written_into_a_statement_and_its_own_parameters_stay_bound(warehouse):
-    evaluate = sql("reconcile/evaluate").text
-    assert "e.event_type = 'meeting_hosted'" in evaluate and "THEN 'candidate'" in evaluate
-    assert ":event_" not in evaluate and ":verdict_" not in evaluate and ":state_" not in evaluate
-    assert ":as_of" in evaluate and ":profile_alias" in evaluate  # the run's own values stay parameters
-    with warehouse.engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE words (word VARCHAR(32))"))
-        conn.execute(sa.text("INSERT INTO words VALUES ('ready'), ('closed_complete')"))
-    statement = sa.text(with_words("SELECT word FROM words WHERE word IN (:state_ready, :picked)"))
-    with warehouse.engine.connect() as conn:
-        assert conn.execute(statement, {"picked": "none"}).scalars().all() == ["ready"]

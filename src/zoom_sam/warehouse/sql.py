@@ -40,38 +40,27 @@ def _read(folder: str, name: str, dialect: str | None) -> str:
     candidates = ([base / f"{name}.{dialect}.sql"] if dialect else []) + [base / f"{name}.sql"]
     for path in candidates:
         if path.is_file():
-            return with_words(path.read_text(encoding="utf-8"))
+            return path.read_text(encoding="utf-8")
     raise FileNotFoundError(f"no SQL file for {name!r}: looked for {', '.join(str(p) for p in candidates)}")
 
 
-# How sqlalchemy.text() finds ``:name`` parameters (it skips ``::type`` casts).
-_PARAM = re.compile(r"(?<![:\w\x5c]):(\w+)(?!:)")
 _WORDS = sql_params()
 
-
-def with_words(text: str) -> str:
-    """The statement with each shared word (``:state_ready``, ...) written in as its literal.
-
-    Words, not bind parameters: a planner sees ``event_type = 'meeting_hosted'`` and picks its
-    index and estimates from the value (SQLite's evaluation of 100,000 subscriptions took 50 s with
-    the words bound, 1.9 s written in). The values are the vocabulary's own identifiers, so
-    writing them in is safe.
-    """
-    return _PARAM.sub(lambda m: f"'{_WORDS[m.group(1)]}'" if m.group(1) in _WORDS else m.group(0), text)
+# How sqlalchemy.text() finds ``:name`` parameters (it skips ``::type`` casts).
+_PARAM = re.compile(r"(?<![:\w\x5c]):(\w+)(?!:)")
 
 
 def run_sql(conn: sa.Connection, name: str, params: dict | None = None) -> sa.CursorResult:
     """Execute ``src/zoom_sam/include/sql/<name>.sql`` on ``conn`` in the caller's transaction.
 
     Only the parameters the statement uses are bound, so one dict can serve several files. The
-    shared words (:func:`zoom_sam.vocabulary.sql_params`: ``:state_ready``, ...) are already
-    written into the text.
+    shared words (:func:`zoom_sam.vocabulary.sql_params`: ``:state_ready``, ...) are always there.
     Datetimes are bound as :class:`UtcDateTime`, stored exactly like the ORM-side writes (naive
     UTC); a raw driver binding would store another text format on SQLite and break comparisons.
     """
     stmt = sql(name, conn.dialect.name)
     used = set(_PARAM.findall(stmt.text))
-    values = {k: v for k, v in (params or {}).items() if k in used}
+    values = {k: v for k, v in (_WORDS | (params or {})).items() if k in used}
     typed = [sa.bindparam(k, type_=UtcDateTime) for k, v in values.items() if isinstance(v, datetime)]
     if typed:
         stmt = stmt.bindparams(*typed)
