@@ -113,5 +113,3 @@ class GivenZoom:
     def config(self) -> ZoomConfig:
         return self.client().config
 
-
-Process = Callable[[RunContext, ZoomAccess], Summary]

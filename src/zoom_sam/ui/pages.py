@@ -22,9 +22,6 @@ from zoom_sam.vocabulary import CandidateState, Reason
 
 router = APIRouter()
 
-DAG_PREFIX = "zoom_sam__"
-
-
 def downloads(request: Request, route: str, alias: str, **filters: Any) -> dict[str, str]:
     """format -> the URL of the API route ``route`` exporting the table with these filters."""
     base = str(request.url_for(route, alias=alias))
@@ -51,12 +48,12 @@ def overview(request: Request, readable: ReadableProfiles) -> Response:
 @router.get("/dags/{dag_id}", name="dag_tab")
 def dag_tab(request: Request, dag_id: str, user: User) -> Response:
     """The tab Airflow shows on every DAG: the profile's page for zoom-sam DAGs, a plain no otherwise."""
-    alias = dag_id.removeprefix(DAG_PREFIX)
-    if dag_id.startswith(DAG_PREFIX) and any(p.alias == alias for p in all_profiles()):
-        return RedirectResponse(request.url_for("profile_page", alias=alias), status_code=303)
+    owner = next((p for p in all_profiles() if p.dag_id == dag_id), None)
+    if owner is not None:
+        return RedirectResponse(request.url_for("profile_page", alias=owner.alias), status_code=303)
     return render(request, "error.html", {"status": 404, "login_url": None,
                                           "message": f"{dag_id} is not a zoom-sam DAG: zoom-sam's views cover the "
-                                                     f"{DAG_PREFIX}<alias> DAGs of its profiles."}, status_code=404)
+                                                     "zoom_sam__<alias> DAGs of its profiles."}, status_code=404)
 
 
 @router.get("/profiles/{alias}", name="profile_page")
