@@ -47,3 +47,14 @@ def test_the_lazy_app_serves_the_views_once_mounted(views):
         page = client.get("/zoom-sam/", headers=auth)  # a page builds URLs (static files, links)
     assert resp.status_code == 200 and resp.json()["profiles"][0]["alias"] == "acme"
     assert page.status_code == 200 and 'href="http://testserver/zoom-sam/static/' in page.text
+
+
+def test_the_first_request_freezes_what_the_server_holds_out_of_the_garbage_collector():
+    """Full collections then walk only what requests create: no half-second pause inside a page."""
+    probe = ("import gc, json; from fastapi import FastAPI; from fastapi.testclient import TestClient; "
+             "from zoom_sam.ui.plugin import LazyApp; parent = FastAPI(); parent.mount('/zoom-sam', LazyApp()); "
+             "before = gc.get_freeze_count(); status = TestClient(parent).get('/zoom-sam/api/profiles').status_code; "
+             "print(json.dumps([before, gc.get_freeze_count(), status]))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    before, after, status = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (before, status) == (0, 401) and after > 100_000
