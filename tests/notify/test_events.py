@@ -156,3 +156,11 @@ def test_each_target_gets_only_the_events_it_names(pipeline, webhook, mailbox):
     assert webhook.next()["json"]["event"] == "unrecognized_identifiers"
     assert mailbox.empty()
     assert pipeline.job("download_subscriptions")["counts"]["notifications"] == {"sent": 1, "failed": 0}
+
+
+def test_without_a_base_url_the_links_are_paths_and_the_message_says_so(pipeline, monkeypatch, webhook):
+    monkeypatch.delenv("AIRFLOW__API__BASE_URL")
+    pipeline.run("approve", lambda ctx, zoom: Summary(report={"candidates": 1, "saving": 149.9, "models": {}}))
+    body = webhook.next()["json"]
+    assert body["links"]["Approve or reject"].startswith("/dags/zoom_sam__acme/runs/")
+    assert "set [api] base_url in the Airflow configuration for full addresses" in body["text"]
