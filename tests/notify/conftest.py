@@ -90,7 +90,8 @@ def pipeline(tmp_path, monkeypatch, webhook, mailbox):  # noqa: F811 - fixtures 
     monkeypatch.setenv("AIRFLOW_CONN_ACME_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(db)}))
     monkeypatch.setenv("AIRFLOW_CONN_ZOOM_ACME", json.dumps({
         "conn_type": "zoom", "login": "client-id", "password": CLIENT_SECRET, "extra": {"account_id": "acc"}}))
-    monkeypatch.setenv("AIRFLOW_CONN_SAM_WEBHOOK", json.dumps({"conn_type": "http", "host": webhook.url + "/hooks/sam"}))
+    monkeypatch.setenv("AIRFLOW_CONN_SAM_WEBHOOK",
+                       json.dumps({"conn_type": "http", "host": webhook.url + "/hooks/sam"}))
     monkeypatch.setenv("AIRFLOW_CONN_SAM_SMTP", json.dumps({
         "conn_type": "smtp", "host": mailbox.host, "port": mailbox.port,
         "extra": {"from_email": "zoom-sam@example.com", "disable_tls": True, "disable_ssl": True,

@@ -113,7 +113,8 @@ def test_a_failed_task_tells_its_class_and_message_once_it_failed_for_good(pipel
     assert body["event"] == "process_failed"
     assert body["title"] == "download_subscriptions failed: RetryableError"
     assert body["facts"]["error"] == "Zoom answered 503 to GET /users after the retries allowed"
-    assert body["links"]["Task log"] == f"{BASE}/dags/zoom_sam__acme/runs/{quote(RUN_ID, safe='')}/tasks/download_subscriptions"
+    run = quote(RUN_ID, safe="")
+    assert body["links"]["Task log"] == f"{BASE}/dags/zoom_sam__acme/runs/{run}/tasks/download_subscriptions"
     assert "download_subscriptions failed: RetryableError" in mailbox.next()[2]["Subject"]
     assert pipeline.job("download_subscriptions")["counts"]["notifications"] == {"sent": 2, "failed": 0}
 

@@ -141,7 +141,8 @@ def reclaim_done(profile: Profile, run_id: str, as_of: datetime, task_id: str, r
         lines.append("Realised savings: none (dry run). Per year if reclaimed: " + _money(savings) + ".")
     else:
         lines.append("Realised savings per year: " + _money(savings) + ".")
-    lines += [f"- {model}: {s.get('subscriptions', 0)} subscription(s), {_amount(s)}" for model, s in sorted(savings.items())]
+    lines += [f"- {model}: {s.get('subscriptions', 0)} subscription(s), {_amount(s)}"
+              for model, s in sorted(savings.items())]
     lines += links.note()
     title = (f"Reclaim dry run: would reclaim {done} subscription(s)" if dry else
              f"Reclaim done: {done} subscription(s) reclaimed, saving {_money(savings)} per year")

@@ -8,9 +8,9 @@ download's counts (its unrecognized identifiers, against those of the previous s
 
 :func:`failed` is the tasks' ``on_failure_callback``: Airflow calls it once a task failed for
 good (a retry ahead calls ``on_retry_callback`` instead, so nobody is told of a failure that the
-next try may mend), also for failures before any process ran (an unreadable profile, a warehouse
-down, the execution timeout). Its counts are added to the ``job_result`` row the task left, when
-there is one.
+next try may mend), also for failures outside the process (a warehouse down, the execution
+timeout); only a profile that no longer loads tells nobody, having no target to name. Its counts
+are added to the ``job_result`` row the task left, when there is one.
 """
 from __future__ import annotations
 
