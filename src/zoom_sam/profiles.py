@@ -15,9 +15,11 @@ breaks merely by getting older.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -214,6 +216,90 @@ class Timeouts(_Strict):
         f"the account's size explains, plus {GRACE_S / 60:g} minutes")
 
 
+class NotifyEvent(StrEnum):
+    """What a profile's notification targets can be told (``notifications``, docs/profiles.md)."""
+
+    APPROVAL_WAITING = "approval_waiting"
+    RECLAIM_DONE = "reclaim_done"
+    PROCESS_FAILED = "process_failed"
+    UNRECOGNIZED_IDENTIFIERS = "unrecognized_identifiers"
+    GUARD_STOPPED = "guard_stopped"
+
+
+NOTIFY_EVENTS = (
+    "approval_waiting (a reclaim waits for Approve), reclaim_done (a reclaim ran: outcome and realised savings), "
+    "process_failed (a task failed for good), unrecognized_identifiers (paid identifiers without a software model "
+    "appeared), guard_stopped (a blast-radius guard stopped a reclaim)"
+)
+# Airflow's own limit on a connection id (the ``connection.conn_id`` column).
+AIRFLOW_CONN_ID_MAX = 250
+# A plain mailbox, local@domain.tld: no display name, no comments, no quoted local part. A typo
+# here would send the SAM team's alerts nowhere, silently, so anything unusual is refused.
+EMAIL_PATTERN = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def _email_address(value: str) -> str:
+    if len(value) > 254 or not EMAIL_PATTERN.fullmatch(value):
+        raise ValueError("is not a plain e-mail address (name@example.com, without a display name)")
+    return value
+
+
+def _listed_once(values: list[Any]) -> list[Any]:
+    twice = sorted({str(v) for v in values if values.count(v) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} listed twice; list each once")
+    return values
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
+NotifyEvents = Annotated[list[Literal[tuple(e.value for e in NotifyEvent)]], AfterValidator(_listed_once)]
+
+
+class _NotifyTarget(_Strict):
+    events: NotifyEvents = Field(
+        default_factory=lambda: [e.value for e in NotifyEvent], min_length=1,
+        description=f"a list of events, each once (omitted: all of them): {NOTIFY_EVENTS}")
+
+    def wants(self, event: NotifyEvent) -> bool:
+        return event.value in self.events
+
+
+class WebhookTarget(_NotifyTarget):
+    """An HTTP endpoint (a Slack or Teams incoming webhook, or any JSON receiver) told by POST."""
+
+    conn_id: ConnectionId = Field(
+        max_length=AIRFLOW_CONN_ID_MAX,
+        description="an Airflow connection id (conn_type http) whose host is the webhook URL, no spaces")
+
+
+class EmailTarget(_NotifyTarget):
+    """Mailboxes told through an SMTP server."""
+
+    conn_id: ConnectionId = Field(
+        max_length=AIRFLOW_CONN_ID_MAX,
+        description="an Airflow connection id (conn_type smtp; its extra from_email is the sender), no spaces")
+    to: Annotated[list[EmailAddress], AfterValidator(_listed_once)] = Field(
+        min_length=1, description="a list of e-mail addresses (name@example.com), each once")
+
+
+class Notifications(_Strict):
+    """Who is told about a profile's runs, and about what (docs/profiles.md, "Notifications")."""
+
+    webhooks: list[WebhookTarget] = Field(
+        default_factory=list, description="a list of targets, each conn_id and optionally events")
+    email: list[EmailTarget] = Field(
+        default_factory=list, description="a list of targets, each conn_id, to and optionally events")
+    timeout_seconds: int = Field(
+        15, ge=1, le=120,
+        description="a whole number of seconds from 1 to 120: the longest a task waits for its notifications")
+
+    def targets(self) -> list[WebhookTarget | EmailTarget]:
+        return [*self.webhooks, *self.email]
+
+
 class Profile(_Strict):
     """One integration profile (see docs/profiles.md)."""
 
@@ -255,6 +341,7 @@ class Profile(_Strict):
     exclusions: Exclusions = Field(default_factory=Exclusions)
     entitlements: list[Entitlement] = Field(default_factory=list)
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    notifications: Notifications = Field(default_factory=Notifications)
     identifier_models: dict[Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX)], ModelKey] = Field(
         default_factory=dict,
         description=f"identifier (at most {IDENTIFIER_MAX} characters) -> software model key ([a-z0-9_]+, at most "

@@ -11,7 +11,9 @@ so each operator only names its process:
 5. for a task whose body must not overlap the same step of another run of the profile
    (``warehouse_lock``), the profile's warehouse lock around the body
    (:mod:`zoom_sam.warehouse.locks`); the time spent waiting lands in ``job_result.counts``;
-6. the rules the run recorded (:mod:`zoom_sam.rules`), so every task judges by the same ones.
+6. the rules the run recorded (:mod:`zoom_sam.rules`), so every task judges by the same ones;
+7. the profile's notifications (:mod:`zoom_sam.notify`): after the process, and when the task failed
+   for good.
 
 A :class:`~zoom_sam.errors.ZoomSamError` a retry cannot fix (an invalid profile, a warehouse from
 a newer zoom-sam, a missing scope, a guard, Zoom refusing the connection's credentials) fails the
@@ -73,6 +75,7 @@ class ProfileOperator(BaseOperator):
         super().__init__(**kwargs)
         self.profile_path = str(profile_path)
         self.profile_alias = profile_alias
+        self.on_failure_callback = [*self.on_failure_callback, self._notify_failure]
 
     def inputs(self, context: Any) -> dict[str, Any]:
         """What the process needs from upstream tasks (XComs); none by default."""
@@ -80,6 +83,13 @@ class ProfileOperator(BaseOperator):
 
     def finish(self, context: Any, ctx: RunContext, summary: Summary) -> None:
         """After the process succeeded and its summary was recorded: Airflow-only follow-ups."""
+
+    def _notify_failure(self, context: Any) -> None:
+        """Airflow's callback once the task failed for good: the profile's targets are told
+        (:mod:`zoom_sam.notify.tasks`); a retry ahead is no failure to tell anyone about."""
+        from zoom_sam.notify.tasks import failed
+
+        failed(self.profile_path, context, job_task_id(self.task_id, context["ti"].map_index))
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
@@ -110,6 +120,7 @@ class ProfileOperator(BaseOperator):
     def _run(self, context: Any, profile: Profile, engine: Engine) -> dict[str, Any]:
         from importlib import import_module
 
+        from zoom_sam.notify.tasks import finished as notify_finished
         from zoom_sam.process import context_for
         from zoom_sam.warehouse.jobs import record_job
         from zoom_sam.warehouse.locks import profile_lock
@@ -137,6 +148,7 @@ class ProfileOperator(BaseOperator):
             finally:
                 zoom.close(job)
             summary.record(job)
+            notify_finished(ctx, summary)
             self.finish(context, ctx, summary)
             return summary.report
 
