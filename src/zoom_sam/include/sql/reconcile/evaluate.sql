@@ -116,21 +116,22 @@ judged AS (
     FROM aged a
 ),
 kept AS (
-    -- Per user, the first add-on that needs the seat and is not a candidate itself.
-    SELECT j.user_id, min(j.identifier) AS identifier
+    -- On every row, the user's first add-on that needs the seat and is not a candidate itself. A
+    -- window over the user's rows, not a join to a grouped list: SQLite would scan that list
+    -- once per subscription (no index on a CTE), 100,000 x 12,000 comparisons at full size.
+    SELECT j.*,
+        min(CASE WHEN j.verdict <> :verdict_candidate
+                      AND (j.identifier IN ('webinar', 'large_meeting', 'zoom_events')
+                           OR j.identifier LIKE 'webinar:%' OR j.identifier LIKE 'large_meeting:%'
+                           OR j.identifier LIKE 'zoom_events:%')
+                 THEN j.identifier END) OVER (PARTITION BY j.user_id) AS kept_identifier
     FROM judged j
-    WHERE j.verdict <> :verdict_candidate
-      AND (j.identifier IN ('webinar', 'large_meeting', 'zoom_events')
-           OR j.identifier LIKE 'webinar:%' OR j.identifier LIKE 'large_meeting:%'
-           OR j.identifier LIKE 'zoom_events:%')
-    GROUP BY j.user_id
 ),
 decided AS (
-    SELECT j.*, k.identifier AS kept_identifier,
-        CASE WHEN j.verdict = :verdict_candidate AND j.identifier = 'user_type:2' AND k.identifier IS NOT NULL
-             THEN :verdict_kept_by_addon ELSE j.verdict END AS status
-    FROM judged j
-    LEFT JOIN kept k ON k.user_id = j.user_id
+    SELECT k.*,
+        CASE WHEN k.verdict = :verdict_candidate AND k.identifier = 'user_type:2' AND k.kept_identifier IS NOT NULL
+             THEN :verdict_kept_by_addon ELSE k.verdict END AS status
+    FROM kept k
 ),
 reasoned AS (
     SELECT j.*,
