@@ -15,7 +15,7 @@ from zoom_sam.zoom.auth import AccessToken, authorize_url, renewal_margin
 from zoom_sam.zoom.answers import scopes_in_message
 from zoom_sam.zoom.client import ZoomClient
 from zoom_sam.zoom.config import DEFAULT_BASE_URL, ZoomConfig
-from zoom_sam.zoom.concurrency import map_concurrent
+from zoom_sam.zoom.concurrency import map_concurrent, read_ahead
 from zoom_sam.zoom.errors import (
     ZoomApiError,
     ZoomAuthError,
@@ -335,6 +335,50 @@ def test_map_concurrent_yields_in_completion_order():
 def test_map_concurrent_memory_flat_for_many_items():
     count = sum(1 for _ in map_concurrent(lambda x: x, range(20_000), max_in_flight=8))
     assert count == 20_000
+
+
+def test_read_ahead_lists_before_it_is_asked_but_never_more_than_its_bound():
+    produced, reached = [], {n: threading.Event() for n in range(10)}
+
+    def listing():
+        for n in range(10):
+            produced.append(n)
+            reached[n].set()
+            yield n
+
+    items = read_ahead(listing(), ahead=3)
+    assert next(items) == 0
+    # Without another item taken, the producer gets the next three (and holds a fourth) ...
+    assert reached[4].wait(timeout=10)
+    # ... and no further: the buffer is full.
+    assert not reached[6].is_set() and len(produced) <= 1 + 3 + 1
+    assert list(items) == list(range(1, 10))
+
+
+def test_read_ahead_raises_the_listings_error_where_it_happened():
+    def listing():
+        yield from (1, 2)
+        raise ZoomApiError(400, 300, "Invalid next page token", "GET", "/users")
+
+    items = read_ahead(listing(), ahead=5)
+    assert [next(items), next(items)] == [1, 2]
+    with pytest.raises(ZoomApiError, match="next page token"):
+        next(items)
+
+
+def test_closing_read_ahead_stops_its_listing():
+    produced = []
+
+    def listing():
+        for n in itertools.count():
+            produced.append(n)
+            yield n
+
+    items = read_ahead(listing(), ahead=2, thread_name="zoom-read-ahead-closed")
+    assert [next(items) for _ in range(3)] == [0, 1, 2]
+    items.close()
+    assert not [t for t in threading.enumerate() if t.name == "zoom-read-ahead-closed"]
+    assert len(produced) <= 3 + 2 + 2
 
 
 # ------------------------------------------------------------------------------------ tokens

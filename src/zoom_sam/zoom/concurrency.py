@@ -10,6 +10,8 @@ every thread. :func:`with_progress` logs how the fan-out goes.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -66,6 +68,50 @@ def map_concurrent(
         for fut in pending:
             fut.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def read_ahead(items: Iterable[T], *, ahead: int, thread_name: str = "zoom-read-ahead") -> Iterator[T]:
+    """``items``, produced by a thread of their own up to ``ahead`` items before they are taken.
+
+    A listing that feeds :func:`map_concurrent` is pulled in the thread that refills the pool: when
+    it needs the next page, that thread waits for the page's turn in the rate limiter behind the
+    queued calls, plus the page's latency, and meanwhile the pool runs dry (measured: 53 calls/s of
+    the 57 a download could make). Read ahead, the next page is there before it is needed. Closing
+    this generator stops the producer after the item it is on; its error is raised here, in order.
+    """
+    if ahead < 1:
+        raise ValueError("ahead must be >= 1")
+    buffer: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                buffer.put((item, None))
+                if stop.is_set():
+                    return
+            buffer.put((_END, None))
+        except BaseException as exc:  # noqa: BLE001 - raised in the consumer by contract
+            buffer.put((_END, exc))
+
+    producer = threading.Thread(target=produce, name=thread_name, daemon=True)
+    producer.start()
+    try:
+        while True:
+            item, error = buffer.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        while producer.is_alive():  # free a producer blocked on a full buffer, then let it end
+            try:
+                buffer.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        producer.join()
 
 
 def with_progress(results: Generator[tuple[T, R | Exception], None, None], *, every: int, label: str,
