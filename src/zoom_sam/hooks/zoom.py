@@ -46,21 +46,32 @@ log = logging.getLogger(__name__)
 DEFAULT_TOKEN_STORE_CONN_ID = "zoom_sam_warehouse"  # the project's default warehouse connection
 
 
-def _airflow_mask_secret(value: str) -> None:
-    """Register a runtime secret (access / refresh token) with Airflow's log masker."""
+def mask_secret(value: str) -> None:
+    """Register a runtime secret (a token, an authorization code) with Airflow's log maskers.
+
+    Both of them: the task SDK's, for task logs, and the core one, which Airflow's API server uses
+    for its own log lines and for the query strings of its access log (a code arrives in one).
+    """
     if not value:
         return
     try:
-        from airflow.sdk.log import mask_secret
+        from airflow.sdk.log import mask_secret as sdk_mask
     except ImportError:  # pragma: no cover - older task SDK layout
         try:
-            from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+            from airflow.sdk.execution_time.secrets_masker import mask_secret as sdk_mask  # type: ignore[no-redef]
         except ImportError:
-            return
+            sdk_mask = None
     try:
-        mask_secret(value)
-    except Exception:  # noqa: BLE001 - masking must never break a call
-        log.debug("could not register a secret with Airflow's masker", exc_info=True)
+        from airflow._shared.secrets_masker import mask_secret as core_mask
+    except ImportError:  # pragma: no cover - a worker without Airflow core
+        core_mask = None
+    for mask in (sdk_mask, core_mask):
+        if mask is None:
+            continue
+        try:
+            mask(value)
+        except Exception:  # noqa: BLE001 - masking must never break a call
+            log.debug("could not register a secret with Airflow's masker", exc_info=True)
 
 
 def _airflow_fernet() -> FernetProtocol:
@@ -128,10 +139,10 @@ class ZoomHook(BaseHook):
         """
         conn = self.get_connection(self.zoom_conn_id)
         if conn.password:
-            _airflow_mask_secret(conn.password)
+            mask_secret(conn.password)
         extra = conn.extra_dejson or {}
         if extra.get("refresh_token"):
-            _airflow_mask_secret(str(extra["refresh_token"]))
+            mask_secret(str(extra["refresh_token"]))
         try:
             return ZoomConfig.from_connection_fields(host=conn.host, login=conn.login, password=conn.password,
                                                      extra=extra, **self._overrides)
@@ -144,7 +155,7 @@ class ZoomHook(BaseHook):
                                    _airflow_fernet())
 
     def _client_for(self, config: ZoomConfig, chain: WarehouseTokenChain | None) -> ZoomClient:
-        return ZoomClient(config, token_chain=chain, mask=_airflow_mask_secret)
+        return ZoomClient(config, token_chain=chain, mask=mask_secret)
 
     def get_conn(self) -> ZoomClient:
         """The connection's ZoomClient (created once per hook; limiters and tokens are process-wide)."""
@@ -162,12 +173,12 @@ class ZoomHook(BaseHook):
         opens the chain and closes it again, so a long-lived API server keeps no pool per connect.
         """
         config = self.get_config()
-        _airflow_mask_secret(code)
+        mask_secret(code)
         endpoint = TokenEndpoint(config.oauth_url, config.client_id, config.client_secret, timeout=config.timeout)
         target = chain or self.token_chain(config)
         try:
             return exchange_authorization_code(endpoint, target, code=code, redirect_uri=redirect_uri,
-                                               code_verifier=code_verifier, mask=_airflow_mask_secret)
+                                               code_verifier=code_verifier, mask=mask_secret)
         finally:
             if chain is None:
                 target.engine.dispose()

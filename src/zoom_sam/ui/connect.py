@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from zoom_sam import connect
-from zoom_sam.hooks.zoom import DEFAULT_TOKEN_STORE_CONN_ID, ZoomHook
+from zoom_sam.hooks.zoom import DEFAULT_TOKEN_STORE_CONN_ID, ZoomHook, mask_secret
 from zoom_sam.profiles import Profile
 from zoom_sam.ui.access import ReadableProfile, User
 from zoom_sam.ui.catalog import all_profiles, warehouse_engine
@@ -140,6 +140,7 @@ def connect_start(request: Request, profile: ReadableProfile, user: User) -> Res
 def connect_callback(request: Request, user: User, state: str = "", code: str | None = None,
                      error: str | None = None) -> Response:
     """Where Zoom sends the admin back: check the state, use it once, start the chain."""
+    mask_secret(code or "")  # before Airflow's access log writes this request's query string
     alias = None
 
     def allowed(checked: ConnectState) -> None:

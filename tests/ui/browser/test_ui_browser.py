@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -209,7 +210,7 @@ def test_airflow_s_own_ui_opens_the_views_in_its_frame(admin, artifacts):
     admin.screenshot(path=artifacts / "airflow-dag-tab.png")
 
 
-def test_an_admin_connects_the_zoom_account_and_validates_it(admin, artifacts, ui_server):
+def test_an_admin_connects_the_zoom_account_and_validates_it(admin, artifacts, ui_server, ui_zoom):
     """Connect: the profile's button, the sandbox's consent page, back on the profile connected;
     then Validate shows every process with its scopes. The demo connection is an admin-managed app
     of the sandbox beside the server (``ui_zoom``)."""
@@ -219,8 +220,13 @@ def test_an_admin_connects_the_zoom_account_and_validates_it(admin, artifacts, u
     page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/oauth/authorize\?"))
     assert page.get_by_test_id("consent-scopes").locator("li").count() >= 7
     page.screenshot(path=artifacts / "zoom-consent.png", full_page=True)
-    page.get_by_role("button", name="Allow").click()
+    with page.expect_request(lambda r: "/zoom-sam/connect/callback" in r.url) as callback:
+        page.get_by_role("button", name="Allow").click()
     page.wait_for_url(f"{ui_server.base_url}{PAGES['profile']}?connect=connected")
+    code = parse_qs(urlsplit(callback.value.url).query)["code"][0]
+    log = (ui_server.home / "api-server.log").read_text()
+    assert "path=/zoom-sam/connect/callback" in log and code not in log  # Airflow's access log masks it
+    assert ui_zoom.config.account().client_secret not in log
     page.get_by_test_id("connection").scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "connection-connected.png")
     assert page.get_by_test_id("connection").get_attribute("data-state") == "connected"
