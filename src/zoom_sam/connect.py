@@ -34,6 +34,7 @@ from zoom_sam.errors import ConfigurationError, ZoomSamError
 from zoom_sam.hooks.zoom import ZoomHook
 from zoom_sam.warehouse.connect_state import claim, record_issued
 from zoom_sam.zoom.auth import authorize_endpoint, authorize_url
+from zoom_sam.zoom.config import ZoomConfig
 from zoom_sam.zoom.connect_state import FORGED, OTHER_USER, REPLAYED, ConnectState, StateRefused, StateSigner, code_challenge
 from zoom_sam.zoom.extras import GRANT_REFRESH_TOKEN
 
@@ -74,22 +75,22 @@ def server_secret() -> str:
                              "[api_auth] jwt_secret (AIRFLOW__API_AUTH__JWT_SECRET), the same on every API server")
 
 
-def refresh_token_hook(conn_id: str) -> ZoomHook:
-    """The connection's hook, if it is one a person connects (the refresh-token grant)."""
+def refresh_token_hook(conn_id: str) -> tuple[ZoomHook, ZoomConfig]:
+    """The connection's hook and settings, if it is one a person connects (the refresh-token grant)."""
     hook = ZoomHook(conn_id)
-    if hook.get_config().grant_type != GRANT_REFRESH_TOKEN:
+    config = hook.get_config()
+    if config.grant_type != GRANT_REFRESH_TOKEN:
         raise ConfigurationError(
             f"Zoom connection {conn_id!r} uses Server-to-Server OAuth (grant_type account_credentials): it gets "
             f"its tokens from its client id and secret, and there is no account to connect. Set extra grant_type "
             f"to {GRANT_REFRESH_TOKEN!r} for an admin-managed app.")
-    return hook
+    return hook, config
 
 
 def begin(conn_id: str, *, user: str, redirect_uri: str, alias: str | None = None,
           clock: Callable[[], float] = time.time) -> Authorization:
     """Issue and record a state for ``user`` and return the URL of Zoom's consent page."""
-    hook = refresh_token_hook(conn_id)
-    config = hook.get_config()
+    hook, config = refresh_token_hook(conn_id)
     signer = StateSigner(server_secret())
     now = clock()
     state, text = signer.issue(conn_id=conn_id, alias=alias, user=user, redirect_uri=redirect_uri, now=now)
@@ -126,16 +127,17 @@ def finish(state_text: str, *, user: str, code: str | None = None, error: str | 
     if not (code or error):
         raise StateRefused(FORGED, "the redirect carried neither an authorization code nor an error, so it did not "
                                    "come from Zoom's consent page.")
-    hook = refresh_token_hook(state.conn_id)
-    chain = hook.token_chain(hook.get_config())
+    hook, config = refresh_token_hook(state.conn_id)
+    chain = hook.token_chain(config)
     try:
         if not claim(chain.engine, state, outcome=DENIED if error else EXCHANGED, now=now):
             raise StateRefused(REPLAYED, "this authorization was completed already (a state works once): start "
                                          "again for a new one.")
         if error:
-            log.info("Connect Zoom account: consent for connection %r was declined (%s)", state.conn_id, error)
-            raise ConsentDenied(f"Zoom reported {error!r}: the admin did not allow the app, so connection "
-                                f"{state.conn_id!r} was left as it was.")
+            log.info("Connect Zoom account: consent for connection %r was declined (%r)", state.conn_id, error[:100])
+            why = "the admin did not allow the app" if error == "access_denied" else "Zoom did not authorize the app"
+            raise ConsentDenied(f"Zoom reported {error[:100]!r}: {why}, so connection {state.conn_id!r} was left "
+                                "as it was.")
         token = hook.seed_from_authorization_code(code, state.redirect_uri, code_verifier=signer.code_verifier(state),
                                                   chain=chain)
     finally:

@@ -191,8 +191,12 @@ def test_starting_and_validating_need_a_user_who_may_edit(views, zoom):
             conn.execute(sa.select(sa.func.count()).select_from(oauth_connect_state)).scalar() == 0
 
 
-def test_a_form_posted_from_another_site_is_refused(views, zoom):
-    assert _start(views, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
+def test_a_form_posted_from_another_origin_is_refused(views, zoom):
+    for origin in ("cross-site", "same-site"):
+        assert _start(views, **{"Sec-Fetch-Site": origin}).status_code == 403
+        validate = views.client.post("/zoom-sam/profiles/acme/validate", headers=_headers(views, **{
+            "Sec-Fetch-Site": origin}))
+        assert validate.status_code == 403
     assert _start(views, **{"Sec-Fetch-Site": "same-origin"}).status_code == 303
 
 

@@ -7,8 +7,8 @@ These are the views' only writes, so they are held to more than the read-only pa
   stored secret to call Zoom, so it needs what Airflow's own Test button needs (``POST`` and ``GET``
   on the connection). Reading the profile is not enough for either.
 * **how**: both start from a POST form. Airflow's session cookie is ``SameSite=Lax``, so another
-  site cannot post them with it, and a request a browser marks ``Sec-Fetch-Site: cross-site`` is
-  refused besides. The callback must be a GET (Zoom redirects the browser to it); the signed,
+  site cannot post them with it, and a request a browser marks as coming from another origin
+  (``Sec-Fetch-Site``) is refused besides. The callback must be a GET (Zoom redirects the browser to it); the signed,
   expiring, single-use state that binds it to the user who started (``zoom_sam.connect``) is what
   protects it.
 * **what shows**: connection ids, grant type, client id, when the chain last rotated and which
@@ -17,15 +17,16 @@ These are the views' only writes, so they are held to more than the read-only pa
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from airflow.sdk.exceptions import AirflowNotFoundException
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from zoom_sam import connect
+from zoom_sam.errors import ZoomSamError
 from zoom_sam.hooks.zoom import DEFAULT_TOKEN_STORE_CONN_ID, ZoomHook, mask_secret
 from zoom_sam.profiles import Profile
 from zoom_sam.ui.access import ReadableProfile, User
@@ -37,20 +38,20 @@ from zoom_sam.zoom.connect_state import EXPIRED, FORGED, OTHER_USER, REPLAYED, C
 from zoom_sam.zoom.errors import ZoomAuthError
 from zoom_sam.zoom.extras import GRANT_REFRESH_TOKEN
 
-log = logging.getLogger(__name__)
-
 router = APIRouter()
 
 _REFUSED_STATUS = {FORGED: 400, EXPIRED: 400, REPLAYED: 409, OTHER_USER: 403}
 
 
-def _same_site(request: Request) -> None:
-    """Refuse a form another site made the browser post (defence in depth beside the Lax cookie)."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        raise HTTPException(403, "refused: the form was posted from another site")
+def _same_origin(request: Request) -> None:
+    """Refuse a form another site, or another host of the same site (which the Lax cookie does not
+    stop), made the browser post: what the browser says in ``Sec-Fetch-Site``, when it says it."""
+    fetched_from = request.headers.get("sec-fetch-site")
+    if fetched_from not in (None, "same-origin", "none"):
+        raise HTTPException(403, f"refused: the form was posted from another origin ({fetched_from})")
 
 
-SameSite = Depends(_same_site)
+SameOrigin = Depends(_same_origin)
 
 
 def _identity(user) -> str:
@@ -122,7 +123,7 @@ def _outcome(request: Request, outcome: str, message: str, status: int, alias: s
                   status_code=status)
 
 
-@router.post("/profiles/{alias}/connect", name="connect_start", dependencies=[SameSite])
+@router.post("/profiles/{alias}/connect", name="connect_start", dependencies=[SameOrigin])
 def connect_start(request: Request, profile: ReadableProfile, user: User) -> Response:
     """Send the admin to Zoom's consent page with a new state; the callback takes it from there."""
     if not may_connect(user, profile):
@@ -159,11 +160,13 @@ def connect_callback(request: Request, user: User, state: str = "", code: str | 
         return _outcome(request, "denied", str(exc), 200, alias)
     except ZoomAuthError as exc:
         return _outcome(request, "failed", f"{exc}. Nothing was changed.", 502, alias)
+    except (ZoomSamError, ValueError, AirflowNotFoundException) as exc:  # the connection changed meanwhile
+        return _outcome(request, "refused", f"{type(exc).__name__}: {exc} Nothing was changed.", 400, alias)
     return RedirectResponse(str(request.url_for("profile_page", alias=alias).include_query_params(connect="connected")),
                             status_code=303)
 
 
-@router.post("/profiles/{alias}/validate", name="connect_validate", dependencies=[SameSite])
+@router.post("/profiles/{alias}/validate", name="connect_validate", dependencies=[SameOrigin])
 def connect_validate(request: Request, profile: ReadableProfile, user: User) -> Response:
     """Airflow's connection test, shown per process: which scopes are granted, which are missing."""
     if not may_validate(user, profile):
