@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from tests.support.sandbox import ANCHOR, FAST_LIMITS, consent
 from tests.support.token_chain import APP_ID, APP_SECRET, fernet_key, refresh_connection, shared_app  # noqa: F401
+from tests.ui import world
 from tests.ui.world import airflow_db, views, warehouse  # noqa: F401  (fixtures)
 from zoom_sam import connect
 from zoom_sandbox import DEFAULT_SCOPES, AccountConfig, SandboxConfig, SandboxServer
@@ -232,3 +233,13 @@ def test_validate_names_the_missing_scopes(views, zoom, monkeypatch):
     assert 'data-allowed="false">reclaim' in page and "no: missing user:delete:user:admin" in page
     assert 'data-process="reclaim" data-scope="user:delete:user:admin" data-granted="false"' in page
     assert 'data-allowed="true">download_subscriptions' in page
+
+
+def test_a_user_no_longer_allowed_to_edit_cannot_finish(views, zoom, warehouse, monkeypatch):
+    back = _authorize(zoom, _start(views).headers["location"])
+    monkeypatch.setattr(world, "EDITORS", set())  # the admin lost the right meanwhile
+    refused = _callback(views, back)
+    assert refused.status_code == 403 and "not allowed (any more)" in refused.text
+    assert _chain_rows(warehouse) == []
+    monkeypatch.setattr(world, "EDITORS", {"admin"})
+    assert _callback(views, back).status_code == 303  # the state was not used up by the refusal
