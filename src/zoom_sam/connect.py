@@ -6,7 +6,7 @@ admin's browser to Zoom and takes Zoom's redirect on its callback; on a server w
 browser was sent back to from standard input. Both call :func:`begin` and :func:`finish`, so the
 state's checks, its single use and the exchange are the same code whichever door is used.
 
-What the flow guarantees (docs/zoom-auth.md, "Connecting from the Airflow UI"):
+What the flow guarantees (docs/zoom-auth.md, "Connecting from the Airflow UI, or headless"):
 
 * only a state this server signed, not expired, started by the same person and never used before
   leads to an exchange (:mod:`zoom_sam.zoom.connect_state`, :mod:`zoom_sam.warehouse.connect_state`);

@@ -243,3 +243,10 @@ def test_a_user_no_longer_allowed_to_edit_cannot_finish(views, zoom, warehouse, 
     assert _chain_rows(warehouse) == []
     monkeypatch.setattr(world, "EDITORS", {"admin"})
     assert _callback(views, back).status_code == 303  # the state was not used up by the refusal
+
+
+def test_a_missing_connection_is_said_and_the_profile_still_shows(views):
+    page = views.get("/profiles/acme")
+    assert page.status_code == 200 and 'data-testid="connection" data-state="problem"' in page.text
+    assert "connection &#39;zoom_acme&#39; is not defined where the API server runs" in page.text
+    assert 'data-testid="subscriptions-table"' in page.text and 'data-testid="connect-button"' not in page.text

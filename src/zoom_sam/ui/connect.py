@@ -104,7 +104,11 @@ def connection_panel(request: Request, profile: Profile, user) -> dict[str, Any]
                              "flash": request.query_params.get("connect")}
     try:
         config = ZoomHook(profile.zoom_conn_id).get_config()
-    except Exception as exc:  # noqa: BLE001 - a missing or invalid connection is what the panel must say
+    except AirflowNotFoundException:
+        return {**panel, "problem": f"connection {profile.zoom_conn_id!r} is not defined where the API server runs "
+                                    "(an AIRFLOW_CONN_ variable, Airflow's connections or a secrets backend): the "
+                                    "profile's runs need it there, and Connect and Validate here need it too"}
+    except Exception as exc:  # noqa: BLE001 - an invalid connection is what the panel must say
         return {**panel, "problem": f"{type(exc).__name__}: {exc}"}
     panel.update(grant_type=config.grant_type, client_id=config.client_id,
                  connectable=config.grant_type == GRANT_REFRESH_TOKEN)
