@@ -151,7 +151,9 @@ def _cli_user() -> str:
     return f"cli:{getpass.getuser()}@{socket.gethostname()}"
 
 
-def _default_redirect() -> str | None:
+def configured_redirect() -> str | None:
+    """The callback's URL from Airflow's ``[api] base_url``, which knows the public address behind a
+    proxy; None when it is not set."""
     from airflow.configuration import conf
 
     from zoom_sam.ui.plugin import URL_PREFIX
@@ -169,7 +171,7 @@ def main(argv: list[str] | None = None, *, stdin=None, stdout=None) -> int:
                                                "[api] base_url + /zoom-sam/connect/callback)")
     parser.add_argument("--alias", help="the profile this connection serves (recorded with the state)")
     args = parser.parse_args(argv)
-    redirect_uri = args.redirect_uri or _default_redirect()
+    redirect_uri = args.redirect_uri or configured_redirect()
     if not redirect_uri:
         parser.error("--redirect-uri is needed when Airflow's [api] base_url is not set")
     user = _cli_user()

@@ -250,3 +250,11 @@ def test_a_missing_connection_is_said_and_the_profile_still_shows(views):
     assert page.status_code == 200 and 'data-testid="connection" data-state="problem"' in page.text
     assert "connection &#39;zoom_acme&#39; is not defined where the API server runs" in page.text
     assert 'data-testid="subscriptions-table"' in page.text and 'data-testid="connect-button"' not in page.text
+
+
+def test_the_redirect_url_follows_airflow_s_base_url_when_set(views, zoom, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.example.com/af/")
+    public = "https://airflow.example.com/af/zoom-sam/connect/callback"
+    assert public in views.get("/profiles/acme").text
+    started = parse_qs(urlsplit(_start(views).headers["location"]).query)
+    assert started["redirect_uri"] == [public]

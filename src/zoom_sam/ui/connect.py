@@ -97,9 +97,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else None
 
 
+def callback_url(request: Request) -> str:
+    """The redirect URL registered with the app: from ``[api] base_url`` when set, else as requested."""
+    return connect.configured_redirect() or str(request.url_for("connect_callback"))
+
+
 def connection_panel(request: Request, profile: Profile, user) -> dict[str, Any]:
     """What the profile page shows of its Zoom connection; a problem is shown, never raised."""
-    panel: dict[str, Any] = {"conn_id": profile.zoom_conn_id, "callback_url": str(request.url_for("connect_callback")),
+    panel: dict[str, Any] = {"conn_id": profile.zoom_conn_id, "callback_url": callback_url(request),
                              "may_connect": may_connect(user, profile), "may_validate": may_validate(user, profile),
                              "flash": request.query_params.get("connect")}
     try:
@@ -135,7 +140,7 @@ def connect_start(request: Request, profile: ReadableProfile, user: User) -> Res
                                  "so not to connect its Zoom account")
     try:
         started = connect.begin(profile.zoom_conn_id, user=_identity(user), alias=profile.alias,
-                                redirect_uri=str(request.url_for("connect_callback")))
+                                redirect_uri=callback_url(request))
     except Exception as exc:  # noqa: BLE001 - a connection that cannot be connected: say why, change nothing
         return _outcome(request, "refused", f"{type(exc).__name__}: {exc}", 400, profile.alias)
     return RedirectResponse(started.url, status_code=303)
