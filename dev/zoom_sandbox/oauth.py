@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import secrets
 import threading
 from dataclasses import dataclass
+from html import escape
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .clock import SandboxClock
@@ -32,6 +34,28 @@ class Grant:
     expires: float
 
 
+@dataclass(frozen=True)
+class _Code:
+    """An authorization code as issued: whose, for which redirect URI, until when, PKCE's challenge."""
+
+    account: AccountConfig
+    redirect_uri: str
+    expires: float
+    challenge: str | None = None
+    method: str = "plain"
+
+    def verifies(self, verifier: str | None) -> bool:
+        """PKCE: without a challenge any request may exchange the code; with one, only its verifier."""
+        if self.challenge is None:
+            return True
+        if not verifier:
+            return False
+        if self.method == "S256":
+            digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+            verifier = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+        return secrets.compare_digest(verifier, self.challenge)
+
+
 class OAuth:
     def __init__(self, config: SandboxConfig, clock: SandboxClock) -> None:
         self._config = config
@@ -41,7 +65,7 @@ class OAuth:
             self._installs.setdefault(a.client_id, {})[a.account_id] = a
         self._access: dict[str, Grant] = {}
         self._refresh: dict[str, tuple[AccountConfig, float]] = {}  # token -> (account, expiry)
-        self._codes: dict[str, tuple[AccountConfig, str, float]] = {}  # code -> (account, redirect uri, expiry)
+        self._codes: dict[str, _Code] = {}
         self._lock = threading.Lock()
         self.api_url = ""
 
@@ -114,9 +138,10 @@ class OAuth:
         installs = self._installs[client_id]
         if form.get("grant_type") == "account_credentials":
             return form.get("account_id") if form.get("account_id") in installs else None
-        held = self._refresh.get(form.get("refresh_token") or "") or self._codes.get(form.get("code") or "")
-        if held is not None:
-            return held[0].account_id
+        held = self._refresh.get(form.get("refresh_token") or "")
+        code = self._codes.get(form.get("code") or "")
+        if held is not None or code is not None:
+            return held[0].account_id if held is not None else code.account.account_id
         return next(iter(installs)) if len(installs) == 1 else None
 
     def token(self, request: Request) -> tuple[Response, str | None]:
@@ -146,11 +171,13 @@ class OAuth:
         code = form.get("code") or ""
         with self._lock:
             entry = self._codes.pop(code, None)  # single use, even when the exchange fails
-        if entry is None or entry[0].client_id != client_id or entry[2] <= self._clock.time():
+        if entry is None or entry.account.client_id != client_id or entry.expires <= self._clock.time():
             return oauth_error(400, f"Invalid authorization code {code}", "invalid_request")
-        if form.get("redirect_uri") != entry[1]:
+        if form.get("redirect_uri") != entry.redirect_uri:
             return oauth_error(400, "Redirect URI mismatch.", "invalid_request")
-        return Response(200, self._issue(entry[0], refresh=True))
+        if not entry.verifies(form.get("code_verifier")):
+            return oauth_error(400, "Invalid code_verifier", "invalid_request")
+        return Response(200, self._issue(entry.account, refresh=True))
 
     def _rotate(self, client_id: str, token: str) -> Response:
         with self._lock:
@@ -163,17 +190,19 @@ class OAuth:
         return Response(200, self._issue(entry[0], refresh=True))
 
     def authorize(self, request: Request) -> tuple[Response, str | None]:
-        """GET /oauth/authorize: the admin consents at once and is redirected with a code.
+        """/oauth/authorize: GET shows the consent page, POST carries the admin's answer to it.
 
         At Zoom the admin signs in first, and that session says which account authorizes the app.
         The sandbox has no sign-in: ``account_id`` in the query stands for it, and may be left out
-        when the app is installed in one account only.
+        when the app is installed in one account only. Allow redirects to ``redirect_uri`` with a
+        ``code`` (bound to that URI and, with PKCE, to its ``code_challenge``); Deny redirects with
+        ``error=access_denied``. Both carry the ``state`` back unchanged.
         """
-        q = request.query
+        q = request.form()  # GET: the query; POST: the consent form's fields, which repeat it
         installs = self._installs.get(q.get("client_id") or "")
         if not installs:
             return oauth_error(400, "Invalid client_id", "invalid_client"), None
-        account = installs.get(q["account_id"]) if "account_id" in q else (
+        account = installs.get(q["account_id"]) if q.get("account_id") else (
             next(iter(installs.values())) if len(installs) == 1 else None)
         if account is None:
             return oauth_error(400, "Invalid account_id: name the account whose admin authorizes the app",
@@ -184,11 +213,39 @@ class OAuth:
         parts = urlsplit(redirect)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return oauth_error(400, "Redirect URI mismatch.", "invalid_request"), account.account_id
-        code = secrets.token_urlsafe(24)
-        with self._lock:
-            self._codes[code] = (account, redirect, self._clock.time() + CODE_TTL_S)
-        params = parse_qsl(parts.query, keep_blank_values=True) + [("code", code)]
+        challenge, method = q.get("code_challenge") or None, q.get("code_challenge_method") or "plain"
+        if challenge and method not in ("S256", "plain"):
+            return oauth_error(400, "Invalid code_challenge_method", "invalid_request"), account.account_id
+        if request.method != "POST":
+            return Response(200, consent_page(q, account), content_type="text/html;charset=UTF-8"), account.account_id
+        params = parse_qsl(parts.query, keep_blank_values=True)
+        if q.get("consent") == "allow":
+            code = secrets.token_urlsafe(24)
+            with self._lock:
+                self._codes[code] = _Code(account, redirect, self._clock.time() + CODE_TTL_S, challenge, method)
+            params.append(("code", code))
+        else:
+            params.append(("error", "access_denied"))
         if "state" in q:
             params.append(("state", q["state"]))
         location = urlunsplit(parts._replace(query=urlencode(params)))
         return Response(302, None, headers={"Location": location}), account.account_id
+
+
+_CONSENT_FIELDS = ("response_type", "client_id", "redirect_uri", "state", "account_id", "code_challenge",
+                   "code_challenge_method")
+
+
+def consent_page(query: dict, account: AccountConfig) -> bytes:
+    """What the admin sees: the app, the account, the scopes asked for, Allow and Deny."""
+    hidden = "".join(f'<input type="hidden" name="{name}" value="{escape(query[name])}">'
+                     for name in _CONSENT_FIELDS if query.get(name))
+    scopes = "".join(f"<li><code>{escape(s)}</code></li>" for s in account.scopes)
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>Authorize app - Zoom sandbox</title></head>'
+            f'<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">'
+            f'<h1>Allow app <code>{escape(account.client_id)}</code> to access your account?</h1>'
+            f'<p>Account <code>{escape(account.account_id)}</code> (Zoom sandbox). The app asks for:</p>'
+            f'<ul data-testid="consent-scopes">{scopes}</ul>'
+            f'<form method="post" action="/oauth/authorize">{hidden}'
+            f'<button type="submit" name="consent" value="allow">Allow</button> '
+            f'<button type="submit" name="consent" value="deny">Deny</button></form></body></html>').encode("utf-8")

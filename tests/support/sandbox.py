@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -71,8 +71,17 @@ def authorization_code(sandbox, redirect_uri: str, state: str = "xyz", account_i
     redirect carries back to ``redirect_uri``."""
     acct = sandbox.config.account(account_id)
     url = authorize_url(acct.client_id, redirect_uri, state=state, base=sandbox.authorize_url)
-    resp = requests.get(url, params={"account_id": acct.account_id}, allow_redirects=False, timeout=5)
-    assert resp.status_code == 302
-    query = parse_qs(urlsplit(resp.headers["Location"]).query)
+    query = parse_qs(urlsplit(consent(url, account_id=acct.account_id)).query)
     assert query["state"] == [state]
     return query["code"][0]
+
+
+def consent(url: str, decision: str = "allow", **params: str) -> str:
+    """Open a sandbox authorize ``url`` (its consent page) and answer it as the admin would: the
+    address Zoom's redirect sends the browser to. ``params`` add query parameters (``account_id``)."""
+    page = requests.get(url, params=params or None, allow_redirects=False, timeout=5)
+    assert page.status_code == 200 and 'value="allow"' in page.text, page.text
+    query = {**dict(parse_qsl(urlsplit(url).query)), **params}
+    resp = requests.post(url.split("?")[0], data={**query, "consent": decision}, allow_redirects=False, timeout=5)
+    assert resp.status_code == 302, resp.text
+    return resp.headers["Location"]

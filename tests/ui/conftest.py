@@ -3,8 +3,10 @@
 ``ui_demo`` is one run of the demo profile's DAG (``python -m zoom_sam_demo``, the code of
 ``make demo``: the sandbox, ``airflow dags test``) into a throw-away AIRFLOW_HOME of its own, so
 the pages show what a real run wrote. ``ui_server`` is a real ``airflow api-server`` on that
-home, with SimpleAuthManager and known users, ready once its health endpoint answers. Both are
-session-scoped: the run and the start happen once however many tests look.
+home, with SimpleAuthManager and known users, ready once its health endpoint answers. Its demo
+connection is an admin-managed app of ``ui_zoom``, a sandbox kept running beside it, so an admin
+can connect the account from the profile page. All are session-scoped: the run and the start
+happen once however many tests look.
 """
 from __future__ import annotations
 
@@ -22,8 +24,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 
 from project import airflow_environment
+from zoom_sandbox import AccountConfig, SandboxConfig, SandboxServer
 
 DEMO_TIMEOUT_S = 600
 START_TIMEOUT_S = 180
@@ -75,7 +79,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def ui_server(ui_demo) -> Iterator[UiServer]:
+def ui_zoom() -> Iterator[SandboxServer]:
+    """The Zoom the api-server's demo connection reaches: one account, the app installed by its admin."""
+    with SandboxServer(SandboxConfig(accounts=[AccountConfig(users=40, seed=5)])) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="session")
+def ui_server(ui_demo, ui_zoom) -> Iterator[UiServer]:
     """``airflow api-server`` on 127.0.0.1 over the demo's home, stopped when the session ends.
 
     The passwords file is written before the start: SimpleAuthManager keeps the passwords it
@@ -91,6 +102,8 @@ def ui_server(ui_demo) -> Iterator[UiServer]:
            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+           "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+           "AIRFLOW_CONN_ZOOM_DEMO": ui_zoom.connection_json(grant_type="refresh_token"),
            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/"}
     airflow = str(Path(sys.executable).with_name("airflow"))
     reserialize = subprocess.run([airflow, "dags", "reserialize"], env=env, capture_output=True, text=True)

@@ -42,14 +42,21 @@ DAY = timedelta(days=1)
 EARLIER = AS_OF - DAY
 # user -> the DAGs they may read (None: every DAG).
 GRANTS = {"admin": None, "acme_reader": {"zoom_sam__acme"}, "nobody": set()}
+# Who may also edit the DAGs they read and the connections: who may connect a Zoom account.
+EDITORS = {"admin"}
 
 
 class DagGrantAuthManager(SimpleAuthManager):
-    """SimpleAuthManager whose users may read only the DAGs :data:`GRANTS` gives them."""
+    """SimpleAuthManager whose users may read only the DAGs :data:`GRANTS` gives them, and change
+    DAGs and connections only when :data:`EDITORS` names them."""
 
     def is_authorized_dag(self, *, method, user, access_entity=None, details=None) -> bool:
         allowed = GRANTS.get(user.get_name(), set())
-        return method == "GET" and (allowed is None or (details is not None and details.id in allowed))
+        readable = allowed is None or (details is not None and details.id in allowed)
+        return readable and (method == "GET" or user.get_name() in EDITORS)
+
+    def is_authorized_connection(self, *, method, user, details=None) -> bool:
+        return user.get_name() in EDITORS
 
 
 def _profile_yaml(alias: str, conn_id: str) -> str:

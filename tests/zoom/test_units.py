@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from zoom_sam.zoom import endpoints, scopes
-from zoom_sam.zoom.auth import AccessToken, authorize_url, renewal_margin
+from zoom_sam.zoom.auth import AccessToken, authorize_endpoint, authorize_url, renewal_margin
 from zoom_sam.zoom.answers import scopes_in_message
 from zoom_sam.zoom.client import ZoomClient
 from zoom_sam.zoom.config import DEFAULT_BASE_URL, ZoomConfig
@@ -407,6 +407,11 @@ def test_refresh_grant_needs_a_chain_store():
 def test_authorize_url():
     url = authorize_url("cid", "http://localhost/cb", state="s1", base="http://127.0.0.1:1/oauth/authorize")
     assert url.startswith("http://127.0.0.1:1/oauth/authorize?") and "state=s1" in url and "client_id=cid" in url
+
+
+def test_the_authorize_page_is_beside_the_token_endpoint():
+    assert authorize_endpoint("https://zoom.us/oauth/token") == "https://zoom.us/oauth/authorize"
+    assert authorize_endpoint("http://127.0.0.1:8765/oauth/token/") == "http://127.0.0.1:8765/oauth/authorize"
 
 
 # ------------------------------------------------------------------------------------ config

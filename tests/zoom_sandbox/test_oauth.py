@@ -1,13 +1,16 @@
 """OAuth as Zoom does it: S2S tokens, the authorization-code flow, rotating refresh tokens."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+import base64
+import hashlib
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
 
 from zoom_sandbox import DEFAULT_SCOPES, AccountConfig
 
+from tests.support.sandbox import consent
 from tests.zoom_sandbox.sandbox_client import config, token
 
 REDIRECT = "https://airflow.example.com/zoom/callback?profile=acme"
@@ -85,20 +88,14 @@ def test_unsupported_grant_type(sandbox):
     assert r.json()["error"] == "unsupported_grant_type"
 
 
-def _authorize(sb, state="xyz"):
-    r = requests.get(
-        sb.authorize_url,
-        params={"response_type": "code", "client_id": "sandbox-client", "redirect_uri": REDIRECT, "state": state},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert r.status_code == 302
-    location = urlsplit(r.headers["Location"])
+def _authorize(sb, state="xyz", decision="allow", **extra):
+    params = {"response_type": "code", "client_id": "sandbox-client", "redirect_uri": REDIRECT, "state": state, **extra}
+    location = urlsplit(consent(f"{sb.authorize_url}?{urlencode(params)}", decision))
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT.split("?")[0]
     query = parse_qs(location.query)
     assert query["profile"] == ["acme"]  # the redirect URI's own parameters survive
     assert query["state"] == [state]
-    return query["code"][0]
+    return query["code"][0] if decision == "allow" else query
 
 
 def _exchange(sb, code, redirect=REDIRECT):
@@ -196,6 +193,11 @@ def _authorize_as(sb, account_id):
     return requests.get(sb.authorize_url, params=params, allow_redirects=False, timeout=10)
 
 
+def _code_as(sb, account_id):
+    params = {"response_type": "code", "client_id": "shared-app", "redirect_uri": REDIRECT, "account_id": account_id}
+    return parse_qs(urlsplit(consent(f"{sb.authorize_url}?{urlencode(params)}")).query)["code"][0]
+
+
 def _user_ids(sb, access_token):
     r = _users(sb, access_token)
     assert r.status_code == 200, r.text
@@ -207,8 +209,7 @@ def test_one_app_in_two_accounts_reaches_each_authorizing_account_only(make_sand
     expected = {a: {u["id"] for u in sb.account(a).users("active")} for a in ("acct-a", "acct-b")}
     assert expected["acct-a"].isdisjoint(expected["acct-b"])
     for account_id in ("acct-a", "acct-b"):
-        redirect = urlsplit(_authorize_as(sb, account_id).headers["Location"])
-        code = parse_qs(redirect.query)["code"][0]
+        code = _code_as(sb, account_id)
         tokens = requests.post(sb.oauth_url, data={"grant_type": "authorization_code", "code": code,
                                                    "redirect_uri": REDIRECT}, auth=("shared-app", "s"), timeout=10).json()
         assert _user_ids(sb, tokens["access_token"]) == expected[account_id]
@@ -232,3 +233,27 @@ def test_accounts_sharing_a_client_id_share_its_secret():
     with pytest.raises(ValueError, match="same client_secret"):
         config([AccountConfig(account_id="a", client_id="app", client_secret="x"),
                 AccountConfig(account_id="b", client_id="app", client_secret="y")])
+
+
+def test_consent_page_lists_the_scopes_and_denying_sends_access_denied_with_the_state(sandbox):
+    params = {"response_type": "code", "client_id": "sandbox-client", "redirect_uri": REDIRECT, "state": "s-1"}
+    page = requests.get(sandbox.authorize_url, params=params, timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert all(scope in page.text for scope in DEFAULT_SCOPES)
+    query = _authorize(sandbox, state="s-1", decision="deny")
+    assert query == {"profile": ["acme"], "error": ["access_denied"], "state": ["s-1"]}
+
+
+def test_pkce_code_is_exchanged_only_with_its_verifier(sandbox):
+    verifier = "v" * 43
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    code = _authorize(sandbox, code_challenge=challenge, code_challenge_method="S256")
+    assert _exchange(sandbox, code).json() == {"reason": "Invalid code_verifier", "error": "invalid_request"}
+    code = _authorize(sandbox, code_challenge=challenge, code_challenge_method="S256")
+    wrong = requests.post(sandbox.oauth_url, auth=("sandbox-client", "sandbox-secret"), timeout=10, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": "w" * 43})
+    assert wrong.status_code == 400
+    code = _authorize(sandbox, code_challenge=challenge, code_challenge_method="S256")
+    right = requests.post(sandbox.oauth_url, auth=("sandbox-client", "sandbox-secret"), timeout=10, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier})
+    assert right.status_code == 200 and "refresh_token" in right.json()

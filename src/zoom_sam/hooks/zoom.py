@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from zoom_sam.warehouse.token_chain import WarehouseTokenChain
+from zoom_sam.zoom.auth import AccessToken
 from zoom_sam.zoom.client import ZoomClient
 from zoom_sam.zoom.config import ZoomConfig
 from zoom_sam.zoom.errors import ZoomAuthError, ZoomError
@@ -45,21 +46,32 @@ log = logging.getLogger(__name__)
 DEFAULT_TOKEN_STORE_CONN_ID = "zoom_sam_warehouse"  # the project's default warehouse connection
 
 
-def _airflow_mask_secret(value: str) -> None:
-    """Register a runtime secret (access / refresh token) with Airflow's log masker."""
+def mask_secret(value: str) -> None:
+    """Register a runtime secret (a token, an authorization code) with Airflow's log maskers.
+
+    Both of them: the task SDK's, for task logs, and the core one, which Airflow's API server uses
+    for its own log lines and for the query strings of its access log (a code arrives in one).
+    """
     if not value:
         return
     try:
-        from airflow.sdk.log import mask_secret
+        from airflow.sdk.log import mask_secret as sdk_mask
     except ImportError:  # pragma: no cover - older task SDK layout
         try:
-            from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+            from airflow.sdk.execution_time.secrets_masker import mask_secret as sdk_mask  # type: ignore[no-redef]
         except ImportError:
-            return
+            sdk_mask = None
     try:
-        mask_secret(value)
-    except Exception:  # noqa: BLE001 - masking must never break a call
-        log.debug("could not register a secret with Airflow's masker", exc_info=True)
+        from airflow._shared.secrets_masker import mask_secret as core_mask
+    except ImportError:  # pragma: no cover - a worker without Airflow core
+        core_mask = None
+    for mask in (sdk_mask, core_mask):
+        if mask is None:
+            continue
+        try:
+            mask(value)
+        except Exception:  # noqa: BLE001 - masking must never break a call
+            log.debug("could not register a secret with Airflow's masker", exc_info=True)
 
 
 def _airflow_fernet() -> FernetProtocol:
@@ -127,10 +139,10 @@ class ZoomHook(BaseHook):
         """
         conn = self.get_connection(self.zoom_conn_id)
         if conn.password:
-            _airflow_mask_secret(conn.password)
+            mask_secret(conn.password)
         extra = conn.extra_dejson or {}
         if extra.get("refresh_token"):
-            _airflow_mask_secret(str(extra["refresh_token"]))
+            mask_secret(str(extra["refresh_token"]))
         try:
             return ZoomConfig.from_connection_fields(host=conn.host, login=conn.login, password=conn.password,
                                                      extra=extra, **self._overrides)
@@ -143,7 +155,7 @@ class ZoomHook(BaseHook):
                                    _airflow_fernet())
 
     def _client_for(self, config: ZoomConfig, chain: WarehouseTokenChain | None) -> ZoomClient:
-        return ZoomClient(config, token_chain=chain, mask=_airflow_mask_secret)
+        return ZoomClient(config, token_chain=chain, mask=mask_secret)
 
     def get_conn(self) -> ZoomClient:
         """The connection's ZoomClient (created once per hook; limiters and tokens are process-wide)."""
@@ -153,24 +165,35 @@ class ZoomHook(BaseHook):
             self._client = self._client_for(config, chain)
         return self._client
 
-    def seed_from_authorization_code(self, code: str, redirect_uri: str, *, code_verifier: str | None = None) -> None:
-        """Start (or replace) this connection's refresh-token chain from an authorization code."""
+    def seed_from_authorization_code(self, code: str, redirect_uri: str, *, code_verifier: str | None = None,
+                                     chain: WarehouseTokenChain | None = None) -> AccessToken:
+        """Start (or replace) this connection's refresh-token chain from an authorization code.
+
+        ``chain``: the caller's handle on the chain (it keeps its engine); without one, the hook
+        opens the chain and closes it again, so a long-lived API server keeps no pool per connect.
+        """
         config = self.get_config()
-        _airflow_mask_secret(code)
+        mask_secret(code)
         endpoint = TokenEndpoint(config.oauth_url, config.client_id, config.client_secret, timeout=config.timeout)
-        exchange_authorization_code(endpoint, self.token_chain(config), code=code, redirect_uri=redirect_uri,
-                                    code_verifier=code_verifier, mask=_airflow_mask_secret)
+        target = chain or self.token_chain(config)
+        try:
+            return exchange_authorization_code(endpoint, target, code=code, redirect_uri=redirect_uri,
+                                               code_verifier=code_verifier, mask=mask_secret)
+        finally:
+            if chain is None:
+                target.engine.dispose()
 
     def validate(self, required: tuple[str, ...] = DEFAULT_REQUIRED) -> ValidationReport:
         """Read-only checks (token, users, settings, meetings, webinars) and which processes the scopes allow."""
         return validate_client(self.get_conn(), required=required)
 
-    def test_connection(self) -> tuple[bool, str]:
-        """Airflow's Test button / ``airflow connections test``: (ok, message); never raises.
+    def test_report(self) -> ValidationReport:
+        """What a connection test finds (Airflow's Test button, the views' "Validate connection").
 
         A test uses the connection's chain but never starts one from the ``refresh_token`` extra:
         the UI's synchronous Test runs the hook under a temporary connection id, and a chain
-        started there would use up the refresh token the connection's own chain needs.
+        started there would use up the refresh token the connection's own chain needs. Raises
+        what reading the connection raises; Zoom's answers are in the report.
         """
         chain = client = None
         try:
@@ -179,14 +202,19 @@ class ZoomHook(BaseHook):
                 chain = self.token_chain(config)
                 config = replace(config, refresh_token=None)
             client = self._client_for(config, chain)
-            report = validate_client(client)
-        except (ZoomError, ValueError) as exc:
-            return False, f"Zoom connection failed: {exc}"
-        except Exception as exc:  # noqa: BLE001 - the UI needs a message, not a traceback
-            return False, f"Zoom connection failed: {type(exc).__name__}: {exc}"
+            return validate_client(client)
         finally:  # the API server lives long: keep no idle HTTP or warehouse connection
             if client is not None:
                 client.close()
             if chain is not None:
                 chain.engine.dispose()
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Airflow's Test button / ``airflow connections test``: (ok, message); never raises."""
+        try:
+            report = self.test_report()
+        except (ZoomError, ValueError) as exc:
+            return False, f"Zoom connection failed: {exc}"
+        except Exception as exc:  # noqa: BLE001 - the UI needs a message, not a traceback
+            return False, f"Zoom connection failed: {type(exc).__name__}: {exc}"
         return report.ok, report.summary()

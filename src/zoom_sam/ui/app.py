@@ -13,16 +13,17 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException  # also what routing raises (unknown path, wrong method)
 
-from zoom_sam.ui import api, pages
+from zoom_sam.ui import api, connect, pages
 from zoom_sam.ui.access import NotAuthenticated
 from zoom_sam.ui.rendering import STATIC_DIR, render
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="zoom-sam views", description="Read-only views of zoom-sam's warehouses (docs/ui.md)",
-                  docs_url=None, redoc_url=None)
+    app = FastAPI(title="zoom-sam views", docs_url=None, redoc_url=None,
+                  description="Views of zoom-sam's warehouses and its Zoom connections (docs/ui.md)")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(connect.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_exception_handler(HTTPException, _refused)

@@ -15,6 +15,7 @@ from zoom_sam.ui import answers
 from zoom_sam.ui.access import ReadableProfile, ReadableProfiles, User
 from zoom_sam.ui.catalog import all_profiles
 from zoom_sam.ui.charts import usage_charts
+from zoom_sam.ui.connect import connection_panel
 from zoom_sam.ui.params import PAGE_SIZE, AsOf, Candidates, Paged, Subscriptions
 from zoom_sam.ui.queries import Paging
 from zoom_sam.ui.rendering import render
@@ -57,13 +58,14 @@ def dag_tab(request: Request, dag_id: str, user: User) -> Response:
 
 
 @router.get("/profiles/{alias}", name="profile_page")
-def profile_page(request: Request, profile: ReadableProfile, where: Subscriptions, paging: Paged,
+def profile_page(request: Request, profile: ReadableProfile, user: User, where: Subscriptions, paging: Paged,
                  jobs_page: Annotated[int, Query(ge=1)] = 1) -> Response:
     subscriptions = answers.subscriptions(profile, where, paging)
     jobs = answers.jobs(profile, Paging(jobs_page, PAGE_SIZE))
     alias = profile.alias
     return render(request, "profile.html", {
         "profile": answers.profile_detail(profile), "where": where,
+        "connection": connection_panel(request, profile, user),
         "unrecognized": answers.unrecognized(profile)["rows"],
         "subscriptions": subscriptions, "subscriptions_pager": pager(request, subscriptions),
         "jobs": jobs, "jobs_pager": pager(request, jobs, "jobs_page"),

@@ -18,7 +18,8 @@ Version history: 1, the table contract; 2, download staging tables, reconcile wo
 ``reclaim_action.attempts`` / ``confirmation``; 3, when a subscription is held since, per-run
 staging, the token store, the run locks and the activity shards' leases (additive), and
 ``upcoming_event`` dropped: nothing read it, and reclaim reads upcoming meetings from Zoom when
-it is about to write; 4, the indexes the views in the Airflow UI page by (docs/ui.md).
+it is about to write; 4, the indexes the views in the Airflow UI page by (docs/ui.md); 6, the
+``oauth_connect_state`` of "Connect Zoom account" (additive).
 
 A warehouse written by a newer zoom-sam than this one is refused with
 :class:`SchemaTooNewError` instead of being written with a layout the code does not know.

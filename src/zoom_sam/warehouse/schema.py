@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 metadata = sa.MetaData()
 
@@ -495,6 +495,24 @@ oauth_token_chain = sa.Table(
     sa.Column("rotated_at", UtcDateTime),
     sa.Column("exchange_lost_at", UtcDateTime),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Each "Connect Zoom account" started from the Airflow UI or ``python -m zoom_sam.connect``
+# (zoom_sam.connect): the nonce of its signed OAuth ``state``, whom and which connection it was
+# issued to, until when it is good, and when it was used. Kept beside the connection's chain, in the
+# warehouse every API server worker reaches, so a state works once whichever worker the callback
+# lands on. Holds no secret: the state travels in URLs, and PKCE's verifier is derived, not stored.
+oauth_connect_state = sa.Table(
+    "oauth_connect_state",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("conn_id", sa.String(250), nullable=False),
+    sa.Column("profile_alias", sa.String(64)),
+    sa.Column("issued_to", sa.String(250), nullable=False),
+    sa.Column("issued_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime),
+    sa.Column("outcome", sa.String(32)),
 )
 
 # PostgreSQL gets SQLite's built-in julianday() (days since the Julian epoch, a float), the only

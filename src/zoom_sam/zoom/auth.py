@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from zoom_sam.zoom.errors import ZoomAuthError
 from zoom_sam.zoom.scopes import parse_scope_string
@@ -108,6 +108,15 @@ class AccountCredentialsAuth(CachedGrant):
         if self.mask:
             self.mask(tok.value)
         return tok
+
+
+def authorize_endpoint(oauth_url: str) -> str:
+    """Where admins authorize the app: beside the token endpoint, so the sandbox (or a regional host)
+    that issues a connection's tokens also serves its consent page."""
+    parts = urlsplit(oauth_url)
+    path = parts.path.rstrip("/")
+    folder = path.rsplit("/", 1)[0] if path.endswith("/token") else path
+    return urlunsplit((parts.scheme, parts.netloc, f"{folder}/authorize", "", ""))
 
 
 def authorize_url(client_id: str, redirect_uri: str, *, state: str | None = None,

@@ -88,9 +88,11 @@ class TokenChainStore(Protocol):
 
 def reauthorize_hint(conn_id: str) -> str:
     """What an admin does about a dead or missing chain."""
-    return (f"To reauthorize: have an admin of the Zoom account authorize the app again, then put the new refresh "
-            f"token in the `refresh_token` extra of connection {conn_id!r} (the next task starts a new chain from "
-            f"it), or exchange the authorization code with "
+    return (f"To reauthorize: have an admin of the Zoom account connect it again, with \"Connect Zoom account\" "
+            f"on the profile page in the Airflow UI or `python -m zoom_sam.connect {conn_id}` on a server without "
+            f"a browser; or have the admin authorize the app, then put the new refresh token in the "
+            f"`refresh_token` extra of connection {conn_id!r} (the next task starts a new chain from it), or "
+            f"exchange the authorization code with "
             f"ZoomHook({conn_id!r}).seed_from_authorization_code(code, redirect_uri).")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -27,6 +28,7 @@ from zoom_sam.warehouse.schema import (
     software_subscription,
     unrecognized_subscription_identifier,
 )
+from zoom_sam.zoom.scopes import PROCESS_SCOPES
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.timeout(600)]  # the demo run and the server start come first
 
@@ -206,3 +208,35 @@ def test_airflow_s_own_ui_opens_the_views_in_its_frame(admin, artifacts):
     admin.get_by_role("link", name="Zoom licenses").click()
     expect(admin.frame_locator("iframe").get_by_test_id("subscriptions-table")).to_be_visible()
     admin.screenshot(path=artifacts / "airflow-dag-tab.png")
+
+
+def test_an_admin_connects_the_zoom_account_and_validates_it(admin, artifacts, ui_server, ui_zoom):
+    """Connect: the profile's button, the sandbox's consent page, back on the profile connected;
+    then Validate shows every process with its scopes. The demo connection is an admin-managed app
+    of the sandbox beside the server (``ui_zoom``)."""
+    page = _open(admin, PAGES["profile"], artifacts, "connection-before")
+    assert page.get_by_test_id("connection").get_attribute("data-state") == "not_connected"
+    page.get_by_test_id("connect-button").click()
+    page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/oauth/authorize\?"))
+    assert page.get_by_test_id("consent-scopes").locator("li").count() >= 7
+    page.screenshot(path=artifacts / "zoom-consent.png", full_page=True)
+    with page.expect_request(lambda r: "/zoom-sam/connect/callback" in r.url) as callback:
+        page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(f"{ui_server.base_url}{PAGES['profile']}?connect=connected")
+    code = parse_qs(urlsplit(callback.value.url).query)["code"][0]
+    log = (ui_server.home / "api-server.log").read_text()
+    assert "path=/zoom-sam/connect/callback" in log and code not in log  # Airflow's access log masks it
+    assert ui_zoom.config.account().client_secret not in log
+    page.get_by_test_id("connection").scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "connection-connected.png")
+    assert page.get_by_test_id("connection").get_attribute("data-state") == "connected"
+    assert page.get_by_test_id("connect-flash").is_visible()
+
+    page.get_by_test_id("validate-button").click()
+    page.wait_for_url(f"{ui_server.base_url}{PAGES['profile']}/validate")
+    page.screenshot(path=artifacts / "validate.png", full_page=True)
+    assert page.get_by_test_id("validate-summary").get_attribute("data-ok") == "true"
+    rows = page.get_by_test_id("scopes-table").locator("tr[data-scope]")
+    assert sorted(_attribute(rows, "data-scope")) == sorted(s for scopes in PROCESS_SCOPES.values() for s in scopes)
+    assert set(_attribute(rows, "data-granted")) == {"true"}
+    assert _attribute(page.locator("[data-allowed]"), "data-allowed") == ["true"] * len(PROCESS_SCOPES)
