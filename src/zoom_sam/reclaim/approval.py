@@ -52,11 +52,11 @@ class ApprovalRequest:
 def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
     """The approval request of this run: its report carries the counts, ``subject`` and ``body``.
 
-    A run whose mode needs no answer (the profile changed since the DAG was parsed, a backfill)
-    asks nobody: its report says ``not_asked`` and why. Raises GuardExceeded before asking when
+    A run whose mode needs no answer (the profile changed since the DAG was parsed, a backfill, a
+    run parameter) asks nobody: its report says ``not_asked`` and why. Raises GuardExceeded before asking when
     the run would be over a guard.
     """
-    mode, why = run_mode(ctx.profile, ctx.run_type)
+    mode, why = run_mode(ctx.profile, ctx.run_type, ctx.options)
     if mode != Mode.APPROVAL:
         log.info("nobody is asked: %s", why)
         return Summary(report={"not_asked": True, "reason": why}, status=JobStatus.NOT_ASKED)

@@ -79,7 +79,7 @@ def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
 
     A profile that reclaims nothing (any more) ends as ``disabled``, its reason the message.
     """
-    mode, why = run_mode(ctx.profile, ctx.run_type)
+    mode, why = run_mode(ctx.profile, ctx.run_type, ctx.options)
     log.info("reclaim: %s", why)
     if mode is None:
         return Summary(status=JobStatus.DISABLED, message=why)
