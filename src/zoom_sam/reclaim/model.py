@@ -91,6 +91,11 @@ class Candidate:
     subscription_exclusion_rule: str | None = None
     unit_cost: Decimal | None = None
     currency: str | None = None
+    # The approval request that listed it and the answer's decision for it (approval mode).
+    approval_run_id: str | None = None
+    approval_decision: str | None = None
+    approval_by: str | None = None
+    approval_at: datetime | None = None
 
     @property
     def is_seat(self) -> bool:
