@@ -173,6 +173,7 @@ def test_an_answer_that_approves_nothing_skips_the_reclaim_and_is_recorded(wired
         job = conn.execute(sa.select(job_result).where(job_result.c.task_id == "approve")).mappings().one()
     assert job["counts"]["decision"] == ("approved" if decision == "left_out" else decision)  # all but: everyone
     assert job["counts"]["approved"] == 0 and job["counts"]["requested"] == 1
+    assert job["counts"]["models"] == {"zoom_meetings_licensed": 1}
 
 
 def test_approve_lets_the_reclaim_run_and_the_answer_is_on_every_row(wired, monkeypatch):

@@ -153,3 +153,25 @@ def test_a_scheduled_run_decides_as_before_the_parameters_existed():
 def test_person_shown_is_the_responder():
     assert decide(event(APPROVE, by={"id": "admin", "name": "admin"}), REQUEST).by == "admin"
     assert decide(event(APPROVE, by=PERSON), REQUEST).at == AS_OF.replace(hour=9)
+
+
+@pytest.mark.parametrize("empty", [[], [""], ["  ", "\n"], None])
+def test_an_empty_form_field_is_no_one_listed(empty):
+    """The form may send an empty line for an untouched field: Approve stays Approve."""
+    decision = decide({**event(APPROVE), "params_input": {"leave_out": empty}}, REQUEST)
+    assert decision.approved == {1, 2, 3}
+
+
+def test_a_candidate_a_later_request_listed_is_not_written_on_the_earlier_answer(world):
+    """Two runs at once: run B asks about the candidate while run A's request still waits. A's
+    Approve then speaks for nothing (its stamp is gone) and B's answer decides."""
+    world.covered()
+    seat = world.candidate(world.licensed("ann"), state="awaiting_approval")
+    world.ask(run_id="manual__a")
+    world.ask(run_id="manual__b")
+
+    assert world.answer(event(APPROVE), run_id="manual__a").counts["requested"] == 0
+    outcome = world.reclaim("approval", answer=event(APPROVE), run_id="manual__a")
+
+    assert outcome.results == [] and world.writes() == [] and world.state(seat) == "awaiting_approval"
+    assert _decisions(world)[seat] == ("awaiting_approval", "manual__b", None, None)

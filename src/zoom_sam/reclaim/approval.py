@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -219,7 +220,9 @@ def answer(ctx: RunContext, zoom: ZoomAccess) -> Summary:
                               "stay open; clear the approve task to be asked again.") from None
     _record(ctx, requested, decision)
     log.info("approval of %s as of %s: %s", ctx.profile.alias, ctx.as_of.date(), decision.describe())
-    counts = {"requested": len(requested), "approved": len(decision.approved), "left_out": len(decision.left_out),
+    # The answer's row replaces the request's in job_result (one row per task): it says again what was asked.
+    counts = {"requested": len(requested), "models": dict(Counter(r.software_model for r in requested)),
+              "approved": len(decision.approved), "left_out": len(decision.left_out),
               "decision": str(decision.overall), "answered_by": decision.by,
               "answered_at": decision.at.isoformat() if decision.at else None}
     return Summary(report=counts, counts=counts, message=decision.describe())
