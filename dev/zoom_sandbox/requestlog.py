@@ -66,12 +66,17 @@ class RequestLog:
     def max_per_second(self, category: str, account_id: str | None = None) -> int:
         """The most requests of ``category`` served (not refused with 429) in one wall-clock
         second, for one account or all accounts together."""
+        return self.busiest_second(category, account_id)[1]
+
+    def busiest_second(self, category: str, account_id: str | None = None) -> tuple[int | None, int]:
+        """(epoch second, requests) of the second behind :meth:`max_per_second`: which one it was
+        tells what was running then."""
         with self._lock:
             total: Counter = Counter()
             for (acct, cat), seconds in self._seconds.items():
                 if cat == category and account_id in (None, acct):
                     total.update(seconds)
-            return max(total.values(), default=0)
+            return max(total.items(), key=lambda item: (item[1], -item[0]), default=(None, 0))
 
     def stats(self) -> dict:
         """Per account and category: calls, 429s and the busiest second."""
@@ -79,9 +84,11 @@ class RequestLog:
             keys = set(self._calls)
         out: dict = {}
         for acct, cat in sorted(keys, key=lambda k: (k[0] or "", k[1])):
+            busiest_at, most = self.busiest_second(cat, acct)
             out.setdefault(acct, {})[cat] = {
                 "calls": self._calls[(acct, cat)],
                 "rate_limited": self._limited[(acct, cat)],
-                "max_per_second": self.max_per_second(cat, acct),
+                "max_per_second": most,
+                "busiest_second": busiest_at,
             }
         return out

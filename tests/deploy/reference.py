@@ -25,8 +25,10 @@ BOOKKEEPING = {"schema_version", "sweep_lease", "stage_zoom_user", "stage_subscr
 WALL_CLOCK = {"created_at", "updated_at", "computed_at", "pulled_at", "requested_at", "completed_at", "closed_at",
               "claimed_at", "ended_at"}
 RUN_IDENTITY = {"run_id", "last_run_id", "claimed_by", "candidate_id", "action_id"}
-# The profile's settings name its reclaim mode: approval in the stack, automatic in the reference.
+# The profile's settings name its reclaim mode: approval in the stack, automatic in the reference,
+# and only the approval mode records a request and its answer (the approval_* columns).
 DIFFERENT_BY_DESIGN = {("integration_profile", "settings")}
+APPROVAL_RECORD = "approval_"
 
 
 def landed(url: str) -> dict[str, Counter]:
@@ -42,7 +44,8 @@ def landed(url: str) -> dict[str, Counter]:
                 if table.name in BOOKKEEPING:
                     continue
                 columns = [c for c in table.columns if c.name not in WALL_CLOCK | RUN_IDENTITY
-                           and (table.name, c.name) not in DIFFERENT_BY_DESIGN]
+                           and (table.name, c.name) not in DIFFERENT_BY_DESIGN
+                           and not c.name.startswith(APPROVAL_RECORD)]
                 out[table.name] = Counter(tuple(_comparable(v) for v in row)
                                           for row in conn.execute(sa.select(*columns)))
         return out

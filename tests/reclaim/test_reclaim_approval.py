@@ -102,6 +102,22 @@ def test_ask_answer_reclaim_with_users_left_out(any_world):
         cyd_seat, "approved", "SAM manager (sam)")
 
 
+def test_a_candidate_with_nothing_to_write_is_closed_as_in_automatic_mode(world):
+    """An invitation its rule leaves alone is in no request: waiting for its approval would keep it
+    open, and counted as reclaimable, forever."""
+    world.covered()
+    seat = world.candidate(world.licensed("ann"), state="awaiting_approval")
+    invitation = world.candidate(world.licensed("invited", pending=True), state="awaiting_approval")
+    assert world.ask().counts["candidates"] == 1
+    answer = event(APPROVE)
+    world.answer(answer)
+
+    outcome = world.reclaim("approval", answer=answer)
+
+    assert world.state(seat) == "closed_complete" and world.state(invitation) == "closed_skipped"
+    assert len(world.writes()) == 1 and outcome.not_approved == []
+
+
 def test_the_next_day_asks_again_about_a_user_left_out_today(world):
     world.covered()
     bob = world.candidate(world.licensed("bob"), state="awaiting_approval")

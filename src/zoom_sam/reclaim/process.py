@@ -5,7 +5,8 @@ Order of events, and why:
 1. select this run's open candidates and apply the exclusions as they are now (``selection``);
 2. in approval mode, the answer: only candidates this run's request listed and the answer
    approved stay (``approval``), so neither a candidate opened after the request nor a user the
-   approver left out is written; then the guards, on everything the run would write, before the
+   approver left out is written; candidates with nothing to write, which no request lists, are
+   closed as in automatic mode; then the guards, on everything the run would write, before the
    first call to Zoom (``guards``);
 3. only now a Zoom client: a run with nothing to do makes no call at all, which is also what
    makes re-running a completed reclaim free;
@@ -106,9 +107,12 @@ def reclaim(ctx: RunContext, zoom: ZoomAccess, mode: Mode, *, settle_pause: floa
             raise ReclaimNotApproved(
                 f"reclaim of {alias} as of {ctx.as_of:%Y-%m-%d}: no Approve from a person; nothing was reclaimed and "
                 "the candidates stay open")
+        # A candidate with nothing to write (an invitation its rule leaves alone) was never asked
+        # about: it is closed as in automatic mode instead of waiting for an answer that never comes.
         ids = approved_ids(engine, alias, ctx.run_id, answer)
-        outcome.not_approved = [c for c in selection.eligible if c.candidate_id not in ids]
-        selection = replace(selection, eligible=tuple(c for c in selection.eligible if c.candidate_id in ids))
+        answered = {c.candidate_id for c in selection.eligible if c.candidate_id in ids or not would_write(c, ctx.rules)}
+        outcome.not_approved = [c for c in selection.eligible if c.candidate_id not in answered]
+        selection = replace(selection, eligible=tuple(c for c in selection.eligible if c.candidate_id in answered))
     outcome.guard = guards.evaluate(
         [c for c in selection.eligible if would_write(c, ctx.rules)], guards.assigned_seats(engine, alias),
         max_per_run=profile.reclaim.max_per_run, max_fraction=profile.reclaim.max_fraction,
