@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh
 
-.PHONY: demo ui test bench venv pin
+.PHONY: demo ui test bench venv pin stack-test
 
 venv:
 	@scripts/bootstrap.sh
@@ -15,6 +15,12 @@ ui: venv
 
 test: venv
 	@$(ENV) && python -m pytest $(PYTEST_ARGS)
+
+# docker-compose.yaml's topology as processes, driven through the REST API (README, Deploying); `make test`
+# runs it too. STACK_USERS sizes the Zoom account (default 600), STACK_PLAN its limits (pro | business).
+stack-test: venv
+	@$(ENV) && ZOOM_SAM_STACK_USERS=$(STACK_USERS) ZOOM_SAM_STACK_PLAN=$(STACK_PLAN) \
+		python -m pytest tests/deploy/test_stack.py -s $(PYTEST_ARGS)
 
 bench: venv
 	@$(ENV) && python -m bench $(BENCH_ARGS)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, chain, get_parsing_context
+from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, Param, chain, get_parsing_context
 
 from zoom_sam.errors import ConfigurationError
 from zoom_sam.operators.activity import PullActivityOperator, sweep_activity_tasks
@@ -69,6 +69,26 @@ PIPELINE: tuple[Step, ...] = (
 )
 
 
+def run_params() -> dict[str, Param]:
+    """The Params of a run triggered by hand: each can only make the run do less than its profile.
+
+    Their names are those of :class:`~zoom_sam.process.RunOptions`, which reads them (and refuses
+    any other key a run's conf carries); a scheduled run takes the defaults, which change nothing.
+    """
+    return {
+        "dry_run_only": Param(False, type="boolean", title="Dry run only",
+                              description="Plan the reclaim without writing to Zoom and without asking for "
+                                          "approval, whatever the profile's mode."),
+        "reconcile_latest_snapshot_only": Param(
+            False, type="boolean", title="Reconcile the latest snapshot only",
+            description="Reconcile on demand: no download, no activity pull (no Zoom call); reconcile the latest "
+                        "snapshot in the warehouse as of its own as-of; the reclaim only plans."),
+        "skip_activity": Param(False, type="boolean", title="Skip the activity pull",
+                               description="Download subscriptions but pull no activity; reconcile runs only if "
+                                           "the activity already reaches the run's as-of; the reclaim only plans."),
+    }
+
+
 class ProfileImportError(ConfigurationError):
     """Raised while Airflow validates the DAG file: one or more profiles are invalid."""
 
@@ -106,6 +126,7 @@ def build_dag(loaded: LoadedProfile, retries: int | None = None) -> DAG:
         default_args=default_args,
         tags=["zoom-sam", f"profile:{profile.alias}", f"reclaim:{_reclaim_tag(profile)}"],
         doc_md=doc_md(loaded),
+        params=run_params(),
     ) as dag:
         tasks = [
             step.build(task_id=step.task_id, profile_path=str(loaded.path), profile_alias=profile.alias,

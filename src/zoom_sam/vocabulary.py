@@ -90,6 +90,26 @@ class JobStatus(StrEnum):
     DISABLED = "disabled"                          # reclaim off in the profile: nothing ran
     NOT_ASKED = "not_asked"                        # approve: the run's mode needs no approval
     NOTHING_TO_APPROVE = "nothing_to_approve"      # approve: no candidate, nobody asked
+    SKIPPED = "skipped"                            # a run parameter limited the run: nothing done, message says why
+
+
+class ApprovalOption(StrEnum):
+    """What the approver of a reclaim can answer (the options of the ``approve`` task's request)."""
+
+    APPROVE = "Approve"
+    APPROVE_ALL_BUT = "Approve all but the listed users"
+    REJECT = "Reject"
+
+
+class ApprovalDecision(StrEnum):
+    """``approval_decision`` of a candidate in an approval request (and of the ``reclaim_action`` rows
+    written for it): what the answer decided for that candidate."""
+
+    APPROVED = "approved"
+    LEFT_OUT = "left_out"      # the approver listed its user: not written, stays open
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"    # no answer from a person within the response timeout
+    REFUSED = "refused"        # the answer was not understood (an unknown user, Approve with users listed)
 
 
 class TaskId(StrEnum):
@@ -105,7 +125,7 @@ class TaskId(StrEnum):
 
 
 _SQL_PREFIXES = {Mode: "mode", CandidateState: "state", Verdict: "verdict", Reason: "reason",
-                 EventType: "event", UserStatus: "user"}
+                 EventType: "event", UserStatus: "user", ApprovalDecision: "approval"}
 
 
 def sql_params() -> dict[str, str]:

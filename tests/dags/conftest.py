@@ -54,6 +54,7 @@ class DagRunner:
         assert not bag.import_errors, bag.import_errors
         return bag.dags[self.dag_id]
 
-    def run(self, logical_date=ANCHOR):
-        """Parse the DAG file again (profiles may have changed) and run one interval."""
-        return self.dag().test(logical_date=logical_date)
+    def run(self, logical_date=ANCHOR, run_conf=None):
+        """Parse the DAG file again (profiles may have changed) and run one interval, with the run's
+        parameters ``run_conf`` when given (as a run triggered by hand)."""
+        return self.dag().test(logical_date=logical_date, run_conf=run_conf)

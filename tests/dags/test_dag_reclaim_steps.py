@@ -28,6 +28,8 @@ def test_approval_mode_puts_the_approval_between_reconcile_and_reclaim(dag_of):
     assert approve.upstream_task_ids == {"reconcile"} and approve.downstream_task_ids == {"reclaim"}
     assert reclaim.upstream_task_ids == {"approve"} and reclaim.trigger_rule == "all_success"
     assert approve.defaults == ["Reject"] and approve.response_timeout == APPROVAL_TIMEOUT
+    assert approve.options == ["Approve", "Approve all but the listed users", "Reject"] and not approve.multiple
+    assert set(approve.params) == {"leave_out"}  # the form shows its own field, not the run's parameters
 
 
 @pytest.mark.parametrize("mode", ["dry_run", "automatic"])

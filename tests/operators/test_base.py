@@ -122,3 +122,39 @@ def test_every_error_says_whether_a_retry_helps():
     assert not ZoomSamError().retryable and RetryableError().retryable
     assert issubclass(ConfigurationError, ValueError) and not ConfigurationError().retryable
     assert not ZoomMissingScopes(missing=("a",)).retryable
+
+
+@pytest.mark.parametrize(("conf", "match"), [
+    ({"dry_run_only": True, "max_per_run": 1000}, "unknown run parameter\\(s\\) 'max_per_run'"),
+    ({"reclaim_mode": "automatic"}, "unknown run parameter\\(s\\) 'reclaim_mode'"),
+    ({"dry_run_only": "false"}, "dry_run_only='false' must be true or false"),
+    ({"skip_activity": 0}, "skip_activity=0 must be true or false"),
+], ids=["a guard raised", "a mode forced", "a string for a boolean", "a number for a boolean"])
+def test_a_forged_conf_fails_the_task_at_once_before_its_process_runs(probe, conf, match):
+    probe.module.run = lambda ctx, zoom: pytest.fail("the process must not run")
+    probe.context["dag_run"] = SimpleNamespace(run_type="manual", conf=conf)
+    with pytest.raises(AirflowFailException, match=match):
+        probe.task.execute(probe.context)
+    job = _job(probe.engine)
+    assert job["status"] == "failed" and "RunOptionsError" in job["message"]
+
+
+def test_the_run_parameters_reach_the_process(probe):
+    seen = {}
+    probe.module.run = lambda ctx, zoom: seen.update(options=ctx.options) or Summary()
+    probe.context["dag_run"] = SimpleNamespace(run_type="manual", conf={"dry_run_only": True})
+    probe.context["params"] = {"dry_run_only": True, "skip_activity": False, "leave_out": []}  # a task's own too
+    probe.task.execute(probe.context)
+    assert seen["options"].limiting() == ("dry_run_only",)
+
+
+def test_a_task_a_run_parameter_leaves_out_does_nothing_and_says_why(probe, monkeypatch, caplog):
+    probe.module.run = lambda ctx, zoom: pytest.fail("the process must not run")
+    probe.task.task_id = "pull_activity"
+    probe.context["dag_run"] = SimpleNamespace(run_type="manual", conf={"skip_activity": True})
+
+    assert probe.task.execute(probe.context)["skipped"] is True
+
+    job = _job(probe.engine)
+    assert job["status"] == "skipped" and job["message"].startswith("skipped by the run parameter skip_activity")
+    assert "pull_activity of acme does nothing in this run: skipped by the run parameter skip_activity" in caplog.text

@@ -17,12 +17,15 @@ from tests.support.sandbox import direct_client
 from zoom_sam.licensing import SEAT_IDENTIFIER, SEAT_MODEL
 from zoom_sam.process import GivenZoom, context_for
 from zoom_sam.profiles import Profile
+from zoom_sam.process import Summary
+from zoom_sam.reclaim import approval
 from zoom_sam.reclaim.approval import APPROVAL_ANSWER
 from zoom_sam.reclaim.outcome import Outcome
 from zoom_sam.reclaim.process import reclaim
 from zoom_sam.rules import Rules
 from zoom_sam.vocabulary import Mode
 from zoom_sam.warehouse.schema import (
+    activity_coverage,
     entitlement,
     license_position,
     reclaim_action,
@@ -39,6 +42,15 @@ LONG_AGO = AS_OF - timedelta(days=400)
 WRITE_METHODS = ("PATCH", "DELETE", "POST", "PUT")
 ADDON_MODELS = {"webinar": "zoom_webinar_500", "large_meeting": "zoom_large_meeting_500"}
 PERSON = {"id": "sam", "name": "SAM manager"}
+RUN_ID = "scheduled__2026-11-28"
+APPROVE, APPROVE_ALL_BUT, REJECT = "Approve", "Approve all but the listed users", "Reject"
+
+
+def event(option: str, leave_out: list[str] | None = None, *, by: dict[str, str] | None = PERSON,
+          timedout: bool = False) -> dict[str, Any]:
+    """An answer as Airflow hands it to the approve task when it resumes (and, as XCom, to reclaim)."""
+    return {"chosen_options": [option], "params_input": {"leave_out": leave_out or []},
+            "responded_at": AS_OF + timedelta(hours=9), "responded_by_user": by, "timedout": timedout}
 
 
 class World:
@@ -91,6 +103,13 @@ class World:
             conn.execute(entitlement.insert().values(profile_alias=ALIAS, software_model=model, purchased=purchased,
                                                      unit_cost=unit_cost, currency="USD"))
 
+    def covered(self) -> None:
+        """The activity is complete from long ago to the as-of, so the reconcile a reclaim runs again
+        judges still-idle subscriptions as candidates (instead of closing them for want of history)."""
+        with self.engine.begin() as conn:
+            conn.execute(activity_coverage.insert().values(profile_alias=ALIAS, source="user_meetings",
+                                                           covered_from=LONG_AGO, covered_to=AS_OF, updated_at=AS_OF))
+
     def position(self, model: str = SEAT_MODEL, unit_cost: str | None = "149.90") -> None:
         """A license_position row for the as-of, as reconcile writes it before reclaim runs."""
         zero = {c: 0 for c in ("purchased", "assigned", "active", "stale", "excluded", "reclaimable", "dist_0_30",
@@ -118,13 +137,29 @@ class World:
             if rows:
                 conn.execute(reclamation_rule.insert(), rows)
 
-    def reclaim(self, mode: str = "automatic", *, approved: bool = False, client_factory=None,
-                run_id: str = "scheduled__2026-11-28", **profile: Any) -> Outcome:
-        """Reclaim with ``make_profile(mode, **profile)``, its rules recorded first; ``approved``: a
-        person's Approve is the run's approval answer. The Zoom client, if opened, is closed after."""
+    def ask(self, *, run_id: str = RUN_ID, **profile: Any) -> Summary:
+        """The approve task's request for this run (approval mode): its candidates are stamped."""
+        settings = make_profile("approval", **profile)
+        self.record_rules(settings)
+        return approval.run(context_for(self.engine, settings, AS_OF, run_id=run_id), GivenZoom())
+
+    def answer(self, event: dict[str, Any], *, run_id: str = RUN_ID, **profile: Any) -> Summary:
+        """The approve task's answer step: ``event`` recorded on the request's candidates."""
+        ctx = context_for(self.engine, make_profile("approval", **profile), AS_OF, run_id=run_id,
+                          inputs={APPROVAL_ANSWER: event})
+        return approval.answer(ctx, GivenZoom())
+
+    def reclaim(self, mode: str = "automatic", *, approved: bool = False, answer: dict[str, Any] | None = None,
+                client_factory=None, run_id: str = RUN_ID, **profile: Any) -> Outcome:
+        """Reclaim with ``make_profile(mode, **profile)``, its rules recorded first. ``approved``: the
+        approve task asked and a person approved all first; ``answer``: the approval answer handed to
+        reclaim as it is (asked and answered before, or not). The Zoom client, if opened, is closed after."""
         settings = make_profile(mode, **profile)
         self.record_rules(settings)
-        answer = {"chosen_options": ["Approve"], "responded_by_user": PERSON} if approved else None
+        if approved:
+            answer = event(APPROVE)
+            self.ask(run_id=run_id, **profile)
+            self.answer(answer, run_id=run_id, **profile)
         ctx = context_for(self.engine, settings, AS_OF, run_id=run_id, inputs={APPROVAL_ANSWER: answer})
         opened: list[ZoomClient] = []
 

@@ -84,3 +84,32 @@ def test_a_version_2_warehouse_loses_the_upcoming_events_nothing_read(warehouse)
     with warehouse.engine.connect() as conn:
         assert not sa.inspect(conn).has_table("upcoming_event")
     assert version(warehouse.engine) == SCHEMA_VERSION
+
+
+def test_a_version_4_warehouse_gains_the_approval_columns_and_keeps_its_rows(warehouse):
+    """Version 5 adds who approved what to removal_candidate and reclaim_action; rows written
+    before keep them empty (no approval was recorded then), and the request's index is created."""
+    approval = ("approval_run_id", "approval_requested_at", "approval_decision", "approval_by", "approval_at")
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.text("DROP INDEX ix_removal_candidate_approval"))
+        for column in approval:
+            conn.execute(sa.text(f"ALTER TABLE removal_candidate DROP COLUMN {column}"))
+        for column in approval[2:]:
+            conn.execute(sa.text(f"ALTER TABLE reclaim_action DROP COLUMN {column}"))
+        conn.execute(sa.text(
+            "INSERT INTO removal_candidate (profile_alias, user_id, identifier, email, software_model, state, reason, "
+            "evidence, threshold_days, opened_as_of, evaluated_as_of, created_at, updated_at) VALUES ('acme', 'u1', "
+            "'user_type:2', 'a@example.com', 'zoom_meetings_licensed', 'ready', 'never_hosted', '{}', 60, "
+            "'2026-11-28 00:00:00', '2026-11-28 00:00:00', '2026-11-28 00:00:00', '2026-11-28 00:00:00')"))
+        conn.execute(schema_version.update().values(version=4))
+
+    assert ensure_schema(warehouse.engine) == 4
+
+    with warehouse.engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        assert set(approval) <= {c["name"] for c in inspector.get_columns("removal_candidate")}
+        assert set(approval[2:]) <= {c["name"] for c in inspector.get_columns("reclaim_action")}
+        assert "ix_removal_candidate_approval" in {i["name"] for i in inspector.get_indexes("removal_candidate")}
+        row = conn.execute(sa.text("SELECT state, approval_run_id, approval_decision FROM removal_candidate")).one()
+    assert tuple(row) == ("ready", None, None)
+    assert version(warehouse.engine) == SCHEMA_VERSION == 5

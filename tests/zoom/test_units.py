@@ -186,6 +186,48 @@ def test_limiter_pause_during_sleep_requeues(monkeypatch):
     assert clock.t >= 1005.0
 
 
+def test_slowing_down_voids_the_slots_already_handed_out():
+    """Another shard joined while this caller slept on a slot of the old pace: it leaves on the new one."""
+    clock = FakeClock()
+    lim = RateLimiter(10, safety=1.0, clock=clock)
+    lim.acquire()
+    released = [clock.t]
+
+    def sleep(s):
+        if lim.rate == 10:
+            lim.set_rate(2)
+        clock.t += s
+
+    lim._sleep = sleep
+    for _ in range(2):
+        lim.acquire()
+        released.append(clock.t)
+    assert [round(t - released[0], 6) for t in released] == [0, 0.5, 1.0]
+
+
+def test_the_release_log_outlives_a_change_of_rate():
+    """Ten calls in the last second, then the limiter is slowed to 5/s: the next waits until only
+    four of them are within a second of it, as the server's window counts them."""
+    clock = FakeClock()
+    lim = RateLimiter(10, safety=1.0, clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        lim.acquire()
+    start = clock.t - 0.9
+    lim.set_rate(5)
+    lim.acquire()
+    assert clock.t - start == pytest.approx(1.5)
+
+
+def test_speeding_up_keeps_the_slots_handed_out():
+    clock = FakeClock()
+    lim = RateLimiter(2, safety=1.0, clock=clock, sleep=clock.sleep)
+    lim.acquire()
+    lim.acquire()
+    lim.set_rate(4)
+    lim.acquire()
+    assert clock.t - 1000.0 == pytest.approx(0.5 + 0.5)
+
+
 def test_limiter_threads_share_budget():
     lim = RateLimiter(200, safety=1.0)
     stamps = []

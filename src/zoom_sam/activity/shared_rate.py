@@ -12,8 +12,8 @@ limiters to the account's limits divided by the live leases of its sweep:
 * joining, a shard writes its lease and counts the live ones in one serialised transaction. The
   first shard of a sweep finds only its own and starts at once; a later one waits
   :data:`JOIN_WAIT_S` before its first call: by then every shard already sending has seen it
-  and slowed down, including the calls it had already scheduled, so together they never exceed
-  the limit;
+  and slowed down, including the calls it had already scheduled (a slower limiter voids them and
+  they queue again), so together they never exceed the limit;
 * leaving, the lease is deleted and the others take up its share at their next renewal: no
   shard's share lies idle while another still has holders left, and the last one runs at the
   full limit;
@@ -40,8 +40,8 @@ from zoom_sam.warehouse.upsert import upsert
 log = logging.getLogger(__name__)
 
 RENEW_S = 0.5
-# One renewal of every other shard, plus the slots its limiter had already handed out at the old
-# rate (at most ``max_in_flight`` calls, under half a second at Zoom's limits), plus a margin.
+# One renewal of every other shard (its limiter then voids the slots it had handed out at the old
+# rate), plus the calls already on their way, plus a margin.
 JOIN_WAIT_S = 1.5
 STALE_S = 5.0
 FORGOTTEN_AFTER = timedelta(hours=1)  # leases of killed shards of earlier runs are purged
@@ -107,7 +107,7 @@ class SharedRate:
         return live
 
     def _apply(self, live: int) -> None:
-        """Re-rate the limiters when the count changed (re-rating restarts a limiter's 1-second log)."""
+        """Re-rate the limiters when the count changed (a slower limiter voids the slots it handed out)."""
         if live == self.live:
             return
         log.info("shard %d: %d of %d shards sending; this one sends at 1/%d of the account's limits",

@@ -12,7 +12,10 @@ so each operator only names its process:
    (``warehouse_lock``), the profile's warehouse lock around the body
    (:mod:`zoom_sam.warehouse.locks`); the time spent waiting lands in ``job_result.counts``;
 6. the rules the run recorded (:mod:`zoom_sam.rules`), so every task judges by the same ones;
-7. the profile's notifications (:mod:`zoom_sam.notify`): after the process, and when the task failed
+7. the run's parameters (:class:`~zoom_sam.process.RunOptions`), refused when unknown or mistyped,
+   and what they leave this task to do (:mod:`zoom_sam.reconcile.on_demand`): a task they leave
+   out does nothing, and says why in its ``job_result`` and log;
+8. the profile's notifications (:mod:`zoom_sam.notify`): after the process, and when the task failed
    for good.
 
 A :class:`~zoom_sam.errors.ZoomSamError` a retry cannot fix (an invalid profile, a warehouse from
@@ -24,6 +27,7 @@ at parse time.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
     from zoom_sam.warehouse.jobs import Job
     from zoom_sam.zoom.client import ZoomClient
     from zoom_sam.zoom.config import ZoomConfig
+
+log = logging.getLogger(__name__)
 
 
 def job_task_id(task_id: str, map_index: int | None) -> str:
@@ -92,6 +98,14 @@ class ProfileOperator(BaseOperator):
         failed(self.profile_path, context, job_task_id(self.task_id, context["ti"].map_index))
 
     def execute(self, context: Any) -> dict[str, Any]:
+        return self.run_process(context, self.process)
+
+    def run_process(self, context: Any, process: str, **inputs: Any) -> dict[str, Any]:
+        """Run ``process`` (``"module:function"``) for this task, ``inputs`` added to :meth:`inputs`.
+
+        A task that works in two steps (the approval: the request, then the answer) runs a second
+        process through the same profile, warehouse and job record.
+        """
         from airflow.sdk.exceptions import AirflowFailException
 
         from zoom_sam.errors import ZoomSamError
@@ -109,7 +123,7 @@ class ProfileOperator(BaseOperator):
             engine = get_engine(profile.warehouse_conn_id)
             try:
                 ensure_schema(engine)
-                return self._run(context, profile, engine)
+                return self._run(context, profile, engine, process, inputs)
             finally:
                 engine.dispose()
         except ZoomSamError as exc:
@@ -117,28 +131,38 @@ class ProfileOperator(BaseOperator):
                 raise
             raise AirflowFailException(str(exc)) from None
 
-    def _run(self, context: Any, profile: Profile, engine: Engine) -> dict[str, Any]:
+    def _run(self, context: Any, profile: Profile, engine: Engine, process_name: str,
+             inputs: dict[str, Any]) -> dict[str, Any]:
         from importlib import import_module
 
         from zoom_sam.notify.tasks import finished as notify_finished
-        from zoom_sam.process import context_for
+        from zoom_sam.process import RunOptions, Summary, context_for
+        from zoom_sam.reconcile.on_demand import task_plan
+        from zoom_sam.vocabulary import JobStatus
         from zoom_sam.warehouse.jobs import record_job
         from zoom_sam.warehouse.locks import profile_lock
         from zoom_sam.warehouse.owner import Owner
 
-        module, name = self.process.split(":")
+        module, name = process_name.split(":")
         process = getattr(import_module(module), name)
-        as_of, ti, run_id = as_of_of(context), context["ti"], context["run_id"]
+        dag_run, ti, run_id = context.get("dag_run"), context["ti"], context["run_id"]
         task_id = job_task_id(self.task_id, ti.map_index)
-        run_type = getattr(context.get("dag_run"), "run_type", None)
-        with record_job(engine, profile_alias=profile.alias, run_id=run_id, task_id=task_id, as_of=as_of,
+        run_type = getattr(dag_run, "run_type", None)
+        with record_job(engine, profile_alias=profile.alias, run_id=run_id, task_id=task_id, as_of=as_of_of(context),
                         try_number=ti.try_number) as job:
+            options = RunOptions.from_run(context.get("params"), getattr(dag_run, "conf", None))
+            as_of, skipped = task_plan(engine, profile, options, self.task_id, as_of_of(context))
             ctx = context_for(engine, profile, as_of, run_id=run_id, job=job, task_id=self.task_id,
                               try_number=ti.try_number, interval_start=_utc(context.get("data_interval_start")),
-                              run_type=getattr(run_type, "value", run_type), inputs=self.inputs(context))
+                              run_type=getattr(run_type, "value", run_type), inputs={**self.inputs(context), **inputs},
+                              options=options)
             zoom = TaskZoom(profile, engine, self.task_id, self.zoom_work, self.zoom_shards)
             try:
-                if self.warehouse_lock is None:
+                if skipped:
+                    log.warning("%s of %s does nothing in this run: %s", self.task_id, profile.alias, skipped)
+                    summary = Summary(report={"skipped": True, "reason": skipped}, status=JobStatus.SKIPPED,
+                                      message=skipped)
+                elif self.warehouse_lock is None:
                     summary = process(ctx, zoom)
                 else:
                     owner = Owner(run_id, task_id, ti.try_number)
@@ -148,8 +172,9 @@ class ProfileOperator(BaseOperator):
             finally:
                 zoom.close(job)
             summary.record(job)
-            notify_finished(ctx, summary)
-            self.finish(context, ctx, summary)
+            if not skipped:
+                notify_finished(ctx, summary)
+                self.finish(context, ctx, summary)
             return summary.report
 
 

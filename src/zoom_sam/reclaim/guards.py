@@ -82,6 +82,18 @@ class GuardVerdict:
         return " ".join(lines)
 
 
+    def table(self) -> str:
+        """Where the run stands against each guard (Markdown), for the person asked to approve it."""
+        spare = self.max_per_run - self.total
+        standing = f"{self.total} ({spare} to spare)" if spare >= 0 else f"{self.total} (**over by {-spare}**)"
+        lines = ["| Guard | Limit | This run |", "|---|---:|---|",
+                 f"| users whose licensing one run changes (`reclaim.max_per_run`) | {self.max_per_run} | {standing} |"]
+        lines += [f"| share of `{m}`'s assigned subscriptions (`reclaim.max_fraction`) | {self.max_fraction:.0%} | "
+                  f"{n} of {assigned} ({n / assigned:.0%}){' **over**' if n / assigned > self.max_fraction else ''} |"
+                  for m, (n, assigned) in sorted(self.per_model.items())]
+        return "\n".join(lines)
+
+
 def assigned_seats(engine: Engine, profile_alias: str) -> dict[str, int]:
     """Active subscriptions per software model (the denominator of ``max_fraction``)."""
     with engine.connect() as conn:

@@ -175,6 +175,9 @@ class Journal:
         return closed
 
     def _row(self, cand: Candidate, action: Action, *, dry_run: bool) -> dict[str, Any]:
+        # Only this run's request counts: a candidate keeps the stamp of an older request after
+        # the profile left approval mode, and that answer is not what this write rests on.
+        approval = cand.approval_run_id == self.run_id
         return {
             "profile_alias": self.profile_alias,
             "candidate_id": cand.candidate_id,
@@ -184,6 +187,9 @@ class Journal:
             "user_id": cand.user_id,
             "email": cand.email,
             "software_model": cand.software_model,
+            "approval_decision": cand.approval_decision if approval else None,
+            "approval_by": cand.approval_by if approval else None,
+            "approval_at": cand.approval_at if approval else None,
         }
 
 

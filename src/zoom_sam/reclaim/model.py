@@ -14,23 +14,34 @@ from zoom_sam.licensing import SEAT_IDENTIFIER
 from zoom_sam.vocabulary import CandidateState, Mode, UserStatus
 
 if TYPE_CHECKING:
+    from zoom_sam.process import RunOptions
     from zoom_sam.profiles import Profile
 
 BACKFILL_RUN_TYPE = "backfill"  # Airflow's DagRunType of the runs `airflow backfill create` makes
 
 
-def run_mode(profile: Profile, run_type: str | None) -> tuple[Mode | None, str]:
+def run_mode(profile: Profile, run_type: str | None, options: RunOptions | None = None) -> tuple[Mode | None, str]:
     """The mode this run reclaims in, and why: decided from the profile as read when the task runs.
 
     The DAG's shape was fixed when its file was parsed, perhaps before someone turned reclaim off
     or to dry run; what the file says now wins. A backfill run (up to ten at once, over past
-    intervals) never writes to Zoom: it plans as a dry run. None: reclaim is off, nothing runs.
+    intervals) never writes to Zoom: it plans as a dry run. A run a person limited with its
+    parameters (``options``) plans as a dry run too: ``dry_run_only`` says so, and a run that did
+    not pull fresh activity has no evidence a write may rest on. Nothing here can make a run write
+    more than its profile allows: every branch returns the profile's mode or less. None: reclaim
+    is off, nothing runs.
     """
     mode = Mode(profile.reclaim.mode)
     if not profile.reclaim_subscriptions:
         return None, "reclaim_subscriptions is false in the profile: nothing is reclaimed, candidates stay open"
-    if run_type == BACKFILL_RUN_TYPE and mode != Mode.DRY_RUN:
+    if mode == Mode.DRY_RUN:
+        return mode, f"mode {mode}, from the profile"
+    if run_type == BACKFILL_RUN_TYPE:
         return Mode.DRY_RUN, f"a backfill run never writes to Zoom: planned as a dry run (the profile's mode is {mode})"
+    limited = options.limiting() if options is not None else ()
+    if limited:
+        return Mode.DRY_RUN, (f"run parameter {' and '.join(limited)}: planned as a dry run, nothing is written to "
+                              f"Zoom (the profile's mode is {mode})")
     return mode, f"mode {mode}, from the profile"
 
 
@@ -80,6 +91,11 @@ class Candidate:
     subscription_exclusion_rule: str | None = None
     unit_cost: Decimal | None = None
     currency: str | None = None
+    # The approval request that listed it and the answer's decision for it (approval mode).
+    approval_run_id: str | None = None
+    approval_decision: str | None = None
+    approval_by: str | None = None
+    approval_at: datetime | None = None
 
     @property
     def is_seat(self) -> bool:

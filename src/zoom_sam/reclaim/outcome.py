@@ -25,6 +25,9 @@ class Outcome:
     mode: Mode
     results: list[Result] = field(default_factory=list)
     excluded: list[tuple[Candidate, str]] = field(default_factory=list)
+    # Approval mode: open candidates of the as-of the answer does not approve (left out by the
+    # approver, or not listed in this run's request): not touched, still open.
+    not_approved: list[Candidate] = field(default_factory=list)
     guard: guards.GuardVerdict | None = None
     api: dict[str, Any] = field(default_factory=dict)
     minimal: dict[str, int] = field(default_factory=dict)   # the calls acting needs (``budget``)
@@ -45,8 +48,9 @@ class Outcome:
     def counts(self) -> dict[str, int]:
         states = Counter(r.state or "open" for r in self.results)
         return {
-            "selected": len(self.results) + len(self.excluded),
+            "selected": len(self.results) + len(self.excluded) + len(self.not_approved),
             "excluded_now": len(self.excluded),
+            "not_approved": len(self.not_approved),
             **{s.value: states.get(s, 0) for s in STATES},
             "open": states.get("open", 0),
             "writes": sum(len(r.actions) for r in self.results if not self.dry_run),
@@ -84,6 +88,9 @@ class Outcome:
         if self.excluded:
             parts.append(f"Excluded now ({CandidateState.CLOSED_SKIPPED}" + (" in a real run" if self.dry_run else "") + "): "
                          + ", ".join(f"{c.email} {c.software_model} ({rule})" for c, rule in self.excluded))
+        if self.not_approved:
+            parts.append("Not approved, left open and untouched (left out by the approver, or not in this run's "
+                         "approval request): " + ", ".join(f"{c.email} {c.software_model}" for c in self.not_approved))
         if self.guard and self.guard.exceeded:
             parts.append("GUARD: " + self.guard.message(self.profile_alias))
         return "\n\n".join(parts)

@@ -3,8 +3,10 @@
 Order of events, and why:
 
 1. select this run's open candidates and apply the exclusions as they are now (``selection``);
-2. the guards, on everything the run would write, before the first call to Zoom (``guards``);
-   in approval mode, the approval (``approval``);
+2. in approval mode, the answer: only candidates this run's request listed and the answer
+   approved stay (``approval``), so neither a candidate opened after the request nor a user the
+   approver left out is written; then the guards, on everything the run would write, before the
+   first call to Zoom (``guards``);
 3. only now a Zoom client: a run with nothing to do makes no call at all, which is also what
    makes re-running a completed reclaim free;
 4. per user, concurrently under the client's limiters, starting as soon as the user listing (the
@@ -35,7 +37,7 @@ from typing import TYPE_CHECKING
 from zoom_sam.errors import RetryableError, ZoomSamError
 from zoom_sam.process import RunContext, Summary, ZoomAccess
 from zoom_sam.reclaim import guards
-from zoom_sam.reclaim.approval import APPROVAL_ANSWER, approved
+from zoom_sam.reclaim.approval import APPROVAL_ANSWER, approved, approved_ids
 from zoom_sam.reclaim.budget import minimal_calls
 from zoom_sam.reclaim.downloaded import Downloaded, load_downloaded
 from zoom_sam.reclaim.dry_run import plan_dry_run
@@ -79,7 +81,7 @@ def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
 
     A profile that reclaims nothing (any more) ends as ``disabled``, its reason the message.
     """
-    mode, why = run_mode(ctx.profile, ctx.run_type)
+    mode, why = run_mode(ctx.profile, ctx.run_type, ctx.options)
     log.info("reclaim: %s", why)
     if mode is None:
         return Summary(status=JobStatus.DISABLED, message=why)
@@ -89,7 +91,8 @@ def run(ctx: RunContext, zoom: ZoomAccess) -> Summary:
 def reclaim(ctx: RunContext, zoom: ZoomAccess, mode: Mode, *, settle_pause: float = SETTLE_PAUSE_SECONDS) -> Outcome:
     """Reclaim the profile's open candidates of the reconcile for ``ctx.as_of`` in ``mode``.
 
-    In approval mode ``ctx.inputs`` must carry a person's Approve (:func:`approved`). Raises
+    In approval mode ``ctx.inputs`` must carry a person's approving answer (:func:`approved`), and
+    only the candidates it approves are acted on; the others stay open, untouched. Raises
     :class:`~zoom_sam.reclaim.guards.GuardExceeded`, :class:`ReclaimNotApproved` (nothing done)
     or :class:`ReclaimIncomplete` (after recording everything that did complete).
     """
@@ -97,16 +100,21 @@ def reclaim(ctx: RunContext, zoom: ZoomAccess, mode: Mode, *, settle_pause: floa
     outcome = Outcome(alias, ctx.as_of, mode)
     selection = apply_exclusions(load_candidates(engine, alias, ctx.as_of), profile.exclusions)
     outcome.excluded = list(selection.excluded)
+    if mode == Mode.APPROVAL:
+        answer = ctx.inputs.get(APPROVAL_ANSWER)
+        if not approved(answer):
+            raise ReclaimNotApproved(
+                f"reclaim of {alias} as of {ctx.as_of:%Y-%m-%d}: no Approve from a person; nothing was reclaimed and "
+                "the candidates stay open")
+        ids = approved_ids(engine, alias, ctx.run_id, answer)
+        outcome.not_approved = [c for c in selection.eligible if c.candidate_id not in ids]
+        selection = replace(selection, eligible=tuple(c for c in selection.eligible if c.candidate_id in ids))
     outcome.guard = guards.evaluate(
         [c for c in selection.eligible if would_write(c, ctx.rules)], guards.assigned_seats(engine, alias),
         max_per_run=profile.reclaim.max_per_run, max_fraction=profile.reclaim.max_fraction,
     )
     if outcome.guard.exceeded and not outcome.dry_run:
         raise guards.GuardExceeded(outcome.guard.message(alias))
-    if mode == Mode.APPROVAL and not approved(ctx.inputs.get(APPROVAL_ANSWER)):
-        raise ReclaimNotApproved(
-            f"reclaim of {alias} as of {ctx.as_of:%Y-%m-%d}: no Approve from a person; nothing was reclaimed and the "
-            "candidates stay open")
     journal = Journal(engine, alias, ctx.run_id)
     if not outcome.dry_run:
         for cand, rule in selection.excluded:

@@ -51,7 +51,8 @@ def model_table(cands: Sequence[Candidate]) -> str:
     return "\n".join(lines)
 
 
-def user_table(cands: Sequence[Candidate], limit: int = TABLE_LIMIT) -> str:
+def user_table(cands: Sequence[Candidate], limit: int = TABLE_LIMIT, rest: str = "see the evidence query below") -> str:
+    """One line per subscription, at most ``limit``; a last line counts the rest and says where (``rest``)."""
     lines = ["| User | Software model | Change | Last activity | Idle days | Saving |", "|---|---|---|---|---:|---:|"]
     for c in cands[:limit]:
         last = c.evidence.get("last_activity_at") or "never (in the analysed window)"
@@ -60,7 +61,7 @@ def user_table(cands: Sequence[Candidate], limit: int = TABLE_LIMIT) -> str:
             f"{c.evidence.get('inactive_days', '')} | {money(c.saving, c.currency)} |"
         )
     if len(cands) > limit:
-        lines.append(f"| … and {len(cands) - limit} more (see the evidence query below) | | | | | |")
+        lines.append(f"| … and {len(cands) - limit} more ({rest}) | | | | | |")
     return "\n".join(lines)
 
 

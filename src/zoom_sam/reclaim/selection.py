@@ -75,6 +75,10 @@ def _candidate(row: Any) -> Candidate:
         subscription_exclusion_rule=row["subscription_exclusion_rule"],
         unit_cost=Decimal(str(row["unit_cost"])) if row["unit_cost"] is not None else None,
         currency=row["currency"],
+        approval_run_id=row["approval_run_id"],
+        approval_decision=row["approval_decision"],
+        approval_by=row["approval_by"],
+        approval_at=_AS_OF.process_result_value(row["approval_at"], None),
     )
 
 

@@ -18,8 +18,10 @@ Version history: 1, the table contract; 2, download staging tables, reconcile wo
 ``reclaim_action.attempts`` / ``confirmation``; 3, when a subscription is held since, per-run
 staging, the token store, the run locks and the activity shards' leases (additive), and
 ``upcoming_event`` dropped: nothing read it, and reclaim reads upcoming meetings from Zoom when
-it is about to write; 4, the indexes the views in the Airflow UI page by (docs/ui.md); 6, the
-``oauth_connect_state`` of "Connect Zoom account" (additive).
+it is about to write; 4, the indexes the views in the Airflow UI page by (docs/ui.md); 5, the
+approval request and answer on ``removal_candidate`` and ``reclaim_action`` (additive columns) and
+the index that finds a run's request (docs/reclaim.md); 6, the ``oauth_connect_state`` of
+"Connect Zoom account" (additive).
 
 A warehouse written by a newer zoom-sam than this one is refused with
 :class:`SchemaTooNewError` instead of being written with a layout the code does not know.
@@ -48,18 +50,24 @@ def _drop_upcoming_event(conn: Connection) -> None:
     conn.execute(sa.text("DROP TABLE IF EXISTS upcoming_event"))
 
 
-def _add_view_indexes(conn: Connection) -> None:
-    """The views' paging indexes on tables that already exist (create_all adds an index only
+def _add_indexes(*names: str) -> Callable[[Connection], None]:
+    """A step creating these indexes on tables that already exist (create_all adds an index only
     together with a new table)."""
-    wanted = {"ix_software_subscription_email", "ix_removal_candidate_evaluated"}
-    for table in (software_subscription, removal_candidate):
-        for index in table.indexes:
-            if index.name in wanted:
-                index.create(conn, checkfirst=True)
+    def step(conn: Connection) -> None:
+        for table in (software_subscription, removal_candidate):
+            for index in table.indexes:
+                if index.name in names:
+                    index.create(conn, checkfirst=True)
+
+    return step
 
 
 # target version -> step bringing the schema from (target - 1) to target, beyond create_all.
-STEPS: dict[int, Callable[[Connection], None]] = {3: _drop_upcoming_event, 4: _add_view_indexes}
+STEPS: dict[int, Callable[[Connection], None]] = {
+    3: _drop_upcoming_event,
+    4: _add_indexes("ix_software_subscription_email", "ix_removal_candidate_evaluated"),  # the views' paging
+    5: _add_indexes("ix_removal_candidate_approval"),
+}
 
 
 class SchemaTooNewError(ZoomSamError):

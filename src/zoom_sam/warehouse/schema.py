@@ -260,9 +260,20 @@ removal_candidate = sa.Table(
     # writes nothing for the candidate while the claim is fresh.
     sa.Column("claimed_by", sa.String(250)),
     sa.Column("claimed_at", UtcDateTime),
+    # The approval request that listed it (the run of the approve task, and when it asked), and
+    # what the answer decided for it (zoom_sam.vocabulary.ApprovalDecision), who gave it and when:
+    # a reclaim in approval mode writes only for candidates its own run's request listed and the
+    # answer approved.
+    sa.Column("approval_run_id", sa.String(250)),
+    sa.Column("approval_requested_at", UtcDateTime),
+    sa.Column("approval_decision", sa.String(16)),
+    sa.Column("approval_by", sa.String(250)),
+    sa.Column("approval_at", UtcDateTime),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Index("ix_removal_candidate_state", "profile_alias", "state"),
+    # The candidates of one run's approval request (answer and reclaim read them by run).
+    sa.Index("ix_removal_candidate_approval", "profile_alias", "approval_run_id"),
     # A subscription's candidates over time: one per as-of at most, each pointing to the one before.
     sa.Index("ix_removal_candidate_subscription", "profile_alias", "user_id", "identifier", "evaluated_as_of"),
     # The views list candidates newest evaluation first, or those of one as-of (include/sql/ui/candidates.sql).
@@ -301,6 +312,11 @@ reclaim_action = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     # What a re-read after the 2xx confirmed, or why nothing more than the 2xx could be checked.
     sa.Column("confirmation", sa.String(400)),
+    # The approval the write rests on (approval mode; NULL otherwise): the candidate's decision,
+    # who answered and when, copied when the row is written so the audit survives a later request.
+    sa.Column("approval_decision", sa.String(16)),
+    sa.Column("approval_by", sa.String(250)),
+    sa.Column("approval_at", UtcDateTime),
     # One intent per candidate and action: a retried task finds it instead of calling twice.
     sa.UniqueConstraint("profile_alias", "candidate_id", "action", "dry_run", name="ux_reclaim_action_once"),
 )

@@ -19,6 +19,12 @@ window, whatever the server's window boundaries.
 
 A 429 pauses the whole limiter (:meth:`RateLimiter.pause_until`): threads holding a reservation
 inside the pause wake up, see it and queue again behind it, so no thread keeps hammering.
+
+Slowing a limiter down (:meth:`RateLimiter.set_rate`, as a sharded sweep does when another shard
+joins) voids the slots it handed out at the old pace: every thread holding one queues again on
+the new schedule when it wakes, and the 1-second release log carries over. Otherwise the
+reservations already made (up to ``max_in_flight`` calls: over a second ahead at Zoom's Pro
+limits) would still leave at the old pace, on top of the new shard's calls.
 """
 from __future__ import annotations
 
@@ -78,6 +84,9 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._tat = 0.0
         self._paused_until = 0.0
+        self._epoch = 0  # bumped when a slow-down voids the slots handed out so far
+        self._released: deque[float] = deque()
+        self.interval = 0.0
         self.set_rate(rate, safety)
 
     def set_rate(self, rate: float, safety: float | None = None) -> None:
@@ -89,9 +98,13 @@ class RateLimiter:
             self.rate = float(rate)
             if safety is not None:
                 self.safety = float(safety)
+            slower = self.interval and 1.0 / (self.rate * self.safety) > self.interval
             self.interval = 1.0 / (self.rate * self.safety)
             self.window_cap = max(1, math.floor(self.rate * self.safety + 1e-9))
-            self._released: deque[float] = deque(maxlen=self.window_cap)
+            self._released = deque(self._released, maxlen=self.window_cap)
+            if slower:
+                self._epoch += 1
+                self._tat = self._released[-1] + self.interval if self._released else self._clock()
 
     @property
     def effective_rate(self) -> float:
@@ -105,6 +118,7 @@ class RateLimiter:
                 now = self._clock()
                 slot = max(self._tat, now, self._paused_until)
                 self._tat = slot + self.interval
+                epoch = self._epoch
             delay = slot - now
             if delay > 0:
                 self._sleep(delay)
@@ -112,8 +126,8 @@ class RateLimiter:
             while True:
                 with self._lock:
                     now = self._clock()
-                    if now < self._paused_until:
-                        break  # a 429 paused the limiter while this caller slept: queue behind it
+                    if now < self._paused_until or epoch != self._epoch:
+                        break  # paused by a 429 or slowed down while this caller slept: queue again
                     rel = self._released
                     if len(rel) < self.window_cap or now - rel[0] >= 1.0:
                         rel.append(now)

@@ -2,7 +2,8 @@
 -- this run's reconcile (evaluated_as_of = the run's as-of), so a candidate left over from an
 -- older run is never acted on before reconcile has looked at it again.
 -- Joined with what the exclusion rules and the report need: the user's attributes as last
--- downloaded, the subscription's own exclusion flag and the model's unit cost.
+-- downloaded, the subscription's own exclusion flag, the model's unit cost, and the approval
+-- request and answer that listed it (approval mode writes only what its own run's answer approved).
 SELECT
     c.candidate_id,
     c.user_id,
@@ -14,6 +15,10 @@ SELECT
     c.evidence,
     c.threshold_days,
     c.evaluated_as_of,
+    c.approval_run_id,
+    c.approval_decision,
+    c.approval_by,
+    c.approval_at,
     COALESCE(u.status, s.user_status) AS user_status,
     u.dept,
     u.role_id,
