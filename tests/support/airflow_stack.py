@@ -2,8 +2,9 @@
 whole of what runs a DAG (api-server, scheduler with LocalExecutor, dag-processor; Airflow 3.3's
 Human-in-the-loop tasks wait in ``awaiting_input`` and resume through the api-server, without a triggerer).
 
-Every process is started in a session of its own, so stopping its process group also stops what
-it started (LocalExecutor's workers, the tasks' supervisors). Each one logs to
+Each process is a :class:`stack.topology.Component` (``make stack-test``'s, whose compose topology
+runs Celery workers, a triggerer and Redis besides): a session of its own, so stopping its process
+group also stops what it started (LocalExecutor's workers, the tasks' supervisors), and a log,
 ``<AIRFLOW_HOME>/<command>.log``, whose end is shown when it exits or does not get ready. The
 SimpleAuthManager passwords are written before the start: the manager keeps the passwords it finds
 in its file and generates only missing ones, so the tests know them.
@@ -13,13 +14,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +27,9 @@ import requests
 from cryptography.fernet import Fernet
 
 from project import airflow_environment
+from stack.topology import SIMPLE_AUTH_MANAGER, STOP_TIMEOUT_S, Component, free_port
 
 START_TIMEOUT_S = 180
-SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 # What runs DAGs beside the api-server.
 RUNNERS = ("scheduler", "dag-processor")
@@ -39,13 +38,13 @@ RUNNERS = ("scheduler", "dag-processor")
 @dataclass(frozen=True)
 class AirflowServer:
     """A running api-server: where it is, who may log in, its home, the environment every process
-    runs with, and the processes by command."""
+    runs with, and the processes (the api-server first)."""
 
     base_url: str
     passwords: dict[str, str]
     home: Path
     env: Mapping[str, str]
-    processes: Mapping[str, subprocess.Popen] = field(default_factory=dict)
+    components: tuple[Component, ...] = field(default_factory=tuple)
 
     @property
     def warehouse_url(self) -> str:
@@ -66,27 +65,20 @@ class AirflowServer:
     def pause(self, seconds: float) -> None:
         """The pause between two polls of a test, cut short when a process exits: the test fails
         with the end of its log, instead of polling a server that is gone until its deadline."""
-        first = next(iter(self.processes.values()))
         try:
-            first.wait(timeout=seconds)
+            self.components[0].process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             pass
-        for command, process in self.processes.items():
-            if process.poll() is not None:
-                pytest.fail(f"airflow {command} exited with {process.returncode}:\n"
-                            f"{(self.home / f'{command}.log').read_text()[-3000:]}")
+        for component in self.components:
+            if not component.alive():
+                pytest.fail(f"airflow {component.name} exited with {component.process.returncode}:\n"
+                            f"{component.tail()}")
 
 
 def environment(home: Path) -> dict[str, str]:
     """The environment of every child: this checkout's Airflow, home ``home``."""
     return {**os.environ, **airflow_environment(home), "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
             f"{os.environ.get('PATH', '')}"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def airflow(env: Mapping[str, str], *args: str) -> None:
@@ -113,37 +105,19 @@ def api_server(home: Path, users: Mapping[str, str], env: Mapping[str, str] | No
                 "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
                 "AIRFLOW__API__BASE_URL": base_url,
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/"}
-    with ExitStack() as stack:
-        server = stack.enter_context(_process(full_env, home, "api-server", "--host", "127.0.0.1", "--port", str(port),
-                                              "--workers", "1"))
-        processes = {"api-server": server, **{name: stack.enter_context(_process(full_env, home, name))
-                                              for name in runners}}
-        started = AirflowServer(base_url, passwords, home, full_env, processes)
-        _wait_healthy(started)
-        yield started
-
-
-@contextmanager
-def _process(env: Mapping[str, str], home: Path, command: str, *args: str) -> Iterator[subprocess.Popen]:
-    with (home / f"{command}.log").open("w") as log:
-        process = subprocess.Popen([AIRFLOW, command, *args], env=dict(env), stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+    components = tuple(Component(command, [AIRFLOW, command, *args], full_env, home / f"{command}.log")
+                       for command, args in (("api-server", ("--host", "127.0.0.1", "--port", str(port),
+                                                             "--workers", "1")), *((r, ()) for r in runners)))
     try:
-        yield process
+        for component in components:
+            component.start()
+        server = AirflowServer(base_url, passwords, home, full_env, components)
+        _wait_healthy(server)
+        yield server
     finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the process's own group, so whatever it started stops with it."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for component in reversed(components):
+            component.stop(deadline)
 
 
 def _wait_healthy(server: AirflowServer) -> None:
@@ -156,5 +130,4 @@ def _wait_healthy(server: AirflowServer) -> None:
         except requests.ConnectionError:
             pass
         server.pause(0.3)
-    pytest.fail(f"the api-server did not answer within {START_TIMEOUT_S} s:\n"
-                f"{(server.home / 'api-server.log').read_text()[-3000:]}")
+    pytest.fail(f"the api-server did not answer within {START_TIMEOUT_S} s:\n{server.components[0].tail()}")

@@ -8,7 +8,8 @@ the one the scheduler's tasks then use; the run is started with the Trigger butt
 ``dag.test``; the answer is given in Airflow's own Required Actions form, opened from the link of
 the "approval waiting" e-mail, not written into the metadata database by the test; and the
 notifications leave the tasks for a local webhook and SMTP server through the profile's Airflow
-connections. The run's progress is polled through the REST API, with deadlines.
+connections, their links absolute from ``[api] base_url`` (the "reclaim done" one opens the views'
+candidates). The run's progress is polled through the REST API, with deadlines.
 
 The stack: api-server, scheduler (LocalExecutor) and dag-processor on a PostgreSQL metadata
 database of the test's own (Airflow 3.3's Human-in-the-loop tasks wait in ``awaiting_input`` and
@@ -30,12 +31,12 @@ from email.message import EmailMessage
 from urllib.parse import quote
 
 import pytest
-import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from stack.rest import AirflowApi
 from tests.support.airflow_stack import RUNNERS, AirflowServer, airflow, api_server, environment
-from tests.support.receivers import mailbox, webhook  # noqa: F401  (fixtures)
+from tests.support.receivers import Mailbox, Webhook, mailbox, webhook  # noqa: F401  (fixtures)
 from tests.support.sandbox import FAST_LIMITS, connection_json, make_sandbox  # noqa: F401  (fixture)
 from zoom_sam.licensing import builtin_model_for, held_subscriptions, user_key
 from zoom_sam.warehouse.schema import oauth_token_chain, reclaim_action, removal_candidate
@@ -107,28 +108,29 @@ def stack(tmp_path, pg_url, zoom, webhook, mailbox) -> Iterator[AirflowServer]: 
 
 def test_the_sam_manager_connects_runs_and_approves_all_but_one_user(stack, zoom, webhook, mailbox, browser,
                                                                      artifacts):  # noqa: F811
-    rest, inbox = Rest(stack), Inbox(webhook, mailbox)
+    api, inbox = AirflowApi(stack.base_url, "admin", stack.passwords["admin"]), Inbox(webhook, mailbox)
     context = browser.new_context(base_url=stack.base_url, viewport={"width": 1440, "height": 900})
     page = context.new_page()
     try:
         _sign_in(page, stack)
         _connect_and_validate(page, stack, artifacts)
-        run_id = _trigger(page, stack, rest, artifacts)
-        _until(stack, "the approve task awaits its answer", lambda: rest.approve_awaits(run_id), AWAITING_S)
+        run_id = _trigger(page, stack, api, artifacts)
+        _until(stack, "the approve task awaits its answer", lambda: _approve_awaits(api, run_id), AWAITING_S)
         waiting, waiting_mail = inbox.wait_for("approval_waiting")
         kept = _a_candidate_to_keep(stack, run_id)
         answer = _approve_all_but(page, waiting_mail, kept, artifacts)
-        state = _until(stack, "the run ends", lambda: rest.ended(run_id), FINISHED_S)
-        assert state == "success", rest.task_states(run_id)
+        state = _until(stack, "the run ends", lambda: _ended(api, run_id), FINISHED_S)
+        assert state == "success", _task_states(api, run_id)
         page.goto(f"/dags/{DAG_ID}/runs/{quote(run_id, safe='')}")
         page.get_by_text("Success", exact=True).first.wait_for()
         page.screenshot(path=artifacts / "act-run-done.png")
+        done, done_mail = inbox.wait_for("reclaim_done")
+        _open_candidates(page, done["links"]["Candidates"], artifacts)
     finally:
         context.close()
 
     requested = _zoom_agrees(stack, zoom, run_id, kept)
     _answer_recorded(stack, run_id, kept, answer, requested)
-    done, done_mail = inbox.wait_for("reclaim_done")
     assert waiting["links"]["Approve or reject"] == (f"{stack.base_url}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
                                                     "/tasks/approve/required_actions?map_index=-1")
     assert done["facts"]["closed_complete"] == sum(c.state == "closed_complete" for c in requested) > 0
@@ -140,46 +142,11 @@ def test_the_sam_manager_connects_runs_and_approves_all_but_one_user(stack, zoom
 
 
 @dataclass
-class Rest:
-    """Airflow's REST API as the admin, for what the test waits on (a person would watch the grid)."""
-
-    stack: AirflowServer
-    session: requests.Session = field(default_factory=requests.Session)
-
-    def __post_init__(self) -> None:
-        self.session.headers["Authorization"] = f"Bearer {self.stack.token('admin')}"
-
-    def get(self, path: str, missing_ok: bool = False) -> dict | None:
-        resp = self.session.get(f"{self.stack.base_url}/api/v2{path}", timeout=30)
-        if missing_ok and resp.status_code == 404:
-            return None
-        assert resp.ok, f"GET {path}: {resp.status_code} {resp.text}"
-        return resp.json()
-
-    def run(self, run_id: str) -> str:
-        return f"/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}"
-
-    def task_states(self, run_id: str) -> dict[str, str | None]:
-        tis = self.get(f"{self.run(run_id)}/taskInstances")["task_instances"]
-        return {t["task_id"] + (f"[{t['map_index']}]" if t["map_index"] >= 0 else ""): t["state"] for t in tis}
-
-    def approve_awaits(self, run_id: str) -> bool | None:
-        """True once ``approve`` waits for its answer; fails at once when a task of the run failed."""
-        states = self.task_states(run_id)
-        assert not {"failed", "upstream_failed"} & set(states.values()), states
-        return True if states.get("approve") == "awaiting_input" else None
-
-    def ended(self, run_id: str) -> str | None:
-        state = self.get(self.run(run_id))["state"]
-        return state if state in ("success", "failed") else None
-
-
-@dataclass
 class Inbox:
     """Everything the webhook and the mailbox received, kept for the secrets check at the end."""
 
-    webhook: object
-    mailbox: object
+    webhook: Webhook
+    mailbox: Mailbox
     posts: list[dict] = field(default_factory=list)
     mails: list[EmailMessage] = field(default_factory=list)
 
@@ -239,15 +206,14 @@ def _connect_and_validate(page, stack, artifacts) -> None:
     assert sorted(granted) == sorted([scope, "true"] for scopes in PROCESS_SCOPES.values() for scope in scopes)
 
 
-def _trigger(page, stack, rest, artifacts) -> str:
+def _trigger(page, stack, api, artifacts) -> str:
     """The Trigger button of the DAG page: a single run, unpaused on trigger, every Param left off."""
-    _until(stack, f"{DAG_ID} is parsed", lambda: rest.get(f"/dags/{DAG_ID}", missing_ok=True), DAG_PARSED_S)
+    _until(stack, f"{DAG_ID} is parsed", lambda: api.status("GET", f"/api/v2/dags/{DAG_ID}") == 200 or None,
+           DAG_PARSED_S)
     page.goto(f"/dags/{DAG_ID}")
     page.get_by_role("button", name="Trigger Dag").click()
     dialog = page.get_by_role("dialog")
-    unpause = dialog.get_by_text(f"Unpause {DAG_ID} on trigger")
-    unpause.wait_for()
-    assert dialog.get_by_role("checkbox").first.is_checked()
+    assert dialog.get_by_role("checkbox", name=f"Unpause {DAG_ID} on trigger").is_checked()
     page.screenshot(path=artifacts / "act-trigger.png")
     with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith(f"/dags/{DAG_ID}/dagRuns")) \
             as created:
@@ -257,6 +223,23 @@ def _trigger(page, stack, rest, artifacts) -> str:
     assert run["triggered_by"] == "ui" and run["conf"] == {
         "dry_run_only": False, "reconcile_latest_snapshot_only": False, "skip_activity": False}
     return run["dag_run_id"]
+
+
+def _task_states(api, run_id: str) -> dict[str, str | None]:
+    return {t["task_id"] + (f"[{t['map_index']}]" if t["map_index"] >= 0 else ""): t["state"]
+            for t in api.task_instances(DAG_ID, run_id)}
+
+
+def _approve_awaits(api, run_id: str) -> bool | None:
+    """True once ``approve`` waits for its answer; fails at once when a task of the run failed."""
+    states = _task_states(api, run_id)
+    assert not {"failed", "upstream_failed"} & set(states.values()), states
+    return True if states.get("approve") == "awaiting_input" else None
+
+
+def _ended(api, run_id: str) -> str | None:
+    state = api.dag_run(DAG_ID, run_id)["state"]
+    return state if state in ("success", "failed") else None
 
 
 def _a_candidate_to_keep(stack, run_id: str) -> str:
@@ -282,6 +265,13 @@ def _approve_all_but(page, waiting_mail: EmailMessage, kept: str, artifacts) -> 
         page.get_by_role("button", name=ALL_BUT).click()
     assert answered.value.status == 200, answered.value.text()
     return answered.value.json()
+
+
+def _open_candidates(page, link: str, artifacts) -> None:
+    """The "reclaim done" message's link: the views' candidates of the run's as-of."""
+    assert page.goto(link).status == 200, link
+    assert page.get_by_test_id("candidates-table").locator("tr[data-candidate-id]").count() > 0
+    page.screenshot(path=artifacts / "act-candidates.png")
 
 
 def _zoom_agrees(stack, zoom, run_id: str, kept: str) -> list:
