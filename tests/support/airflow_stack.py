@@ -1,6 +1,7 @@
 """Real Airflow processes for the browser tests: an ``airflow api-server`` alone (the views), or the
 whole of what runs a DAG (api-server, scheduler with LocalExecutor, dag-processor; Airflow 3.3's
-Human-in-the-loop tasks wait in ``awaiting_input`` and resume through the api-server, without a triggerer).
+Human-in-the-loop tasks wait in ``awaiting_input`` and resume through the api-server, so no
+triggerer).
 
 Each process is a :class:`stack.topology.Component` (``make stack-test``'s, whose compose topology
 runs Celery workers, a triggerer and Redis besides): a session of its own, so stopping its process

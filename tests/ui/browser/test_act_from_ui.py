@@ -12,8 +12,10 @@ connections, their links absolute from ``[api] base_url`` (the "reclaim done" on
 candidates). The run's progress is polled through the REST API, with deadlines.
 
 The stack: api-server, scheduler (LocalExecutor) and dag-processor on a PostgreSQL metadata
-database of the test's own (Airflow 3.3's Human-in-the-loop tasks wait in ``awaiting_input`` and
-resume through the api-server: no triggerer), the embedded SQLite warehouse in the home, and a
+database of the test's own (Airflow 3.3 accepts LocalExecutor on SQLite too, but there the
+scheduler, the dag-processor and the api-server would share one file's single write lock, which no
+deployment does; the Human-in-the-loop task waits in ``awaiting_input`` and resumes through the
+api-server, so no triggerer), the embedded SQLite warehouse in the home, and a
 sandbox of 300 users whose clock starts at today's midnight (the run's as-of is the moment it is
 triggered). Screenshots of every step go to the artifacts folder.
 """
