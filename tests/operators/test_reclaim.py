@@ -391,9 +391,9 @@ def test_approve_and_reclaim_judge_by_the_rules_the_run_recorded(wired, monkeypa
     if recorded:
         assert world.user(invited) is None and world.state(cand) == "closed_complete"
         assert world.writes() == [("DELETE", "/v2/users/invited@example.com")]
-    else:  # not in the request (it would not be written): the Approve does not reach it either
+    else:  # not in the request (nothing to write): closed without a write, as automatic mode closes it
         assert world.user(invited) is not None and world.writes() == []
-        assert world.states()[cand] == ("awaiting_approval", None)
+        assert world.states()[cand][0] == "closed_skipped"
 
 
 def test_the_request_links_to_the_page_the_views_serve_and_names_the_form_field_the_process_reads():
