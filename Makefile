@@ -14,7 +14,7 @@ ui: venv
 	@scripts/ui.sh
 
 test: venv
-	@$(ENV) && python -m pytest $(PYTEST_ARGS)
+	@scripts/test.sh $(PYTEST_ARGS)
 
 # docker-compose.yaml's topology as processes, driven through the REST API (README, Deploying); `make test`
 # runs it too. STACK_USERS sizes the Zoom account (default 600), STACK_PLAN its limits (pro | business).
