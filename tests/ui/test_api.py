@@ -1,6 +1,8 @@
 """The JSON API gives what the warehouse holds, in the contract's shape, paged and filtered."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.reconcile.account import AS_OF, positions, table_rows
 from tests.ui.world import EARLIER, airflow_db, views, warehouse  # noqa: F401  (fixtures)
 from zoom_sam.warehouse.schema import removal_candidate, software_subscription, threshold_simulation
@@ -98,6 +100,9 @@ def test_candidates_carry_evidence_recheck_and_reclaim_history(views):
     assert [(a["action"], a["status"], a["dry_run"], a["run_id"]) for a in acted["actions"]] == [
         ("downgrade_to_basic", "dry_run", True, "scheduled__2")]
     assert acted["recheck"] is None
+    assert acted["approval"] == {"run_id": "scheduled__2", "decision": "approved", "by": "SAM manager (sam)",
+                                 "at": (AS_OF + timedelta(minutes=50)).isoformat()}
+    assert closed["approval"] is None
     assert all(isinstance(r["evidence"], dict) and r["evidence"]["reason"] == r["reason"] for r in rows)
 
 

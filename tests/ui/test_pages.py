@@ -113,6 +113,7 @@ def test_the_candidates_page_lists_the_filtered_candidates_with_their_history(vi
     everything = Elements(views.get("/profiles/acme/candidates", page_size=500).text)
     assert len(everything.inside("candidates-table", "tr")) - 1 == views.get("/api/profiles/acme/candidates").json()["total"]
     assert "re-check: hosted a meeting at 09:00" in views.get("/profiles/acme/candidates", state="closed_canceled").text
+    assert "approved by SAM manager (sam)" in views.get("/profiles/acme/candidates", page_size=500).text
 
 
 def test_the_dag_tab_leads_to_the_profile_or_says_it_is_not_zoom_sam(views):

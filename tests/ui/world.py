@@ -87,6 +87,10 @@ def fill_acme(engine) -> None:
         conn.execute(removal_candidate.update().where(removal_candidate.c.candidate_id == closed["candidate_id"])
                      .values(state="closed_canceled", close_reason="re-check: hosted a meeting at 09:00",
                              closed_at=AS_OF + timedelta(hours=1)))
+        conn.execute(removal_candidate.update().where(removal_candidate.c.candidate_id == acted["candidate_id"])
+                     .values(approval_run_id="scheduled__2", approval_requested_at=AS_OF + timedelta(minutes=30),
+                             approval_decision="approved", approval_by="SAM manager (sam)",
+                             approval_at=AS_OF + timedelta(minutes=50)))
         conn.execute(reclaim_action.insert().values(
             profile_alias="acme", candidate_id=acted["candidate_id"], run_id="scheduled__2", user_id=acted["user_id"],
             email=acted["email"], software_model=acted["software_model"], action="downgrade_to_basic",

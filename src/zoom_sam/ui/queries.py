@@ -233,7 +233,8 @@ _ACTION_COLUMNS = {"action_id": "action_id", "action_run_id": "run_id", "action"
 
 def candidates(conn: Connection, alias: str, where: CandidateFilter, paging: Paging) -> tuple[int, list[dict]]:
     """Candidates with their evidence, the re-check's closing outcome (``recheck``, None while
-    nothing closed it) and their reclaim actions, oldest first."""
+    nothing closed it), the approval request that listed them and its answer (``approval``: None
+    outside approval mode; ``decision`` None while unanswered) and their reclaim actions, oldest first."""
     total, rows = _paged(conn, "candidates", {"profile_alias": alias, **where.params()}, paging, "candidate_id",
                          removal_candidate, reclaim_action)
     found: dict[int, dict[str, Any]] = {}
@@ -243,6 +244,9 @@ def candidates(conn: Connection, alias: str, where: CandidateFilter, paging: Pag
             candidate = found[row["candidate_id"]] = {c: row[c] for c in _CANDIDATE_COLUMNS}
             candidate["recheck"] = None if row["close_reason"] is None else {
                 "state": row["state"], "close_reason": row["close_reason"], "closed_at": row["closed_at"]}
+            candidate["approval"] = None if row["approval_run_id"] is None else {
+                "run_id": row["approval_run_id"], "decision": row["approval_decision"], "by": row["approval_by"],
+                "at": row["approval_at"]}
             candidate["actions"] = []
         if row["action_id"] is not None:
             candidate["actions"].append({name: row[column] for column, name in _ACTION_COLUMNS.items()})

@@ -1,10 +1,11 @@
--- One page of a profile's removal candidates matching the filters, newest evaluation first, each
--- joined with its reclaim actions (one output row per action, or one with NULL action columns),
+-- One page of a profile's removal candidates matching the filters, newest evaluation first (with
+-- the approval request that last listed each and its answer), each joined with its reclaim actions (one output row per action, or one with NULL action columns),
 -- and the number of all matching candidates (see jobs.sql for the one-row count side). A text
 -- filter given as '' does not filter; as_of_from .. as_of_to bound evaluated_as_of.
 WITH matching AS NOT MATERIALIZED (
     SELECT candidate_id, user_id, identifier, email, software_model, state, reason, evidence, threshold_days,
-           opened_as_of, evaluated_as_of, closed_at, close_reason, run_id
+           opened_as_of, evaluated_as_of, closed_at, close_reason, run_id,
+           approval_run_id, approval_decision, approval_by, approval_at
     FROM removal_candidate
     WHERE profile_alias = :profile_alias
       AND (:state = '' OR state = :state)
