@@ -46,6 +46,17 @@ def test_approval_asking_nobody_tells_nobody(pipeline, webhook, mailbox):
     assert "notifications" not in pipeline.job("approve")["counts"]
 
 
+def test_the_answer_to_an_approval_tells_nobody_that_it_waits(pipeline, webhook, mailbox):
+    """The approve task resumes with the answer through the same base: that run is no request."""
+    from zoom_sam.reclaim.approval import APPROVAL_ANSWER
+
+    report = {"candidates": 3, "saving": 449.7, "models": {"zoom_meetings_licensed": 3}, "decision": "approved"}
+    pipeline.module.run = lambda ctx, zoom: Summary(report=report)
+    task = pipeline.task("approve")
+    task.run_process(pipeline.context(task), "notify_probe:run", **{APPROVAL_ANSWER: {"chosen_options": ["Approve"]}})
+    assert webhook.empty() and mailbox.empty()
+
+
 def test_reclaim_done_gives_the_outcome_and_the_realised_savings(pipeline, webhook, mailbox):
     report = {"profile_alias": "acme", "as_of": "2026-11-28T00:00:00+00:00", "mode": "automatic", "dry_run": False,
               "selected": 5, "excluded_now": 1, "closed_complete": 3, "closed_skipped": 0, "closed_canceled": 1,

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from zoom_sam.notify import messages
 from zoom_sam.notify.redaction import connection_secrets
 from zoom_sam.notify.send import Delivery, deliver
+from zoom_sam.reclaim.approval import APPROVAL_ANSWER
 from zoom_sam.vocabulary import JobStatus, TaskId
 
 if TYPE_CHECKING:
@@ -99,6 +100,10 @@ def original_error(error: BaseException | None) -> BaseException | None:
 def _after(ctx: RunContext, summary: Summary) -> list[Message | None]:
     profile, links = ctx.profile, _links()
     if ctx.task_id == TaskId.APPROVE:
+        # The approve task runs twice through the base: the request, then (resumed) the answer,
+        # whose inputs carry it. Once answered, nobody is waiting any more.
+        if APPROVAL_ANSWER in ctx.inputs:
+            return []
         return [messages.approval_waiting(profile, ctx.run_id, ctx.as_of, ctx.task_id, summary.report, links)]
     if ctx.task_id == TaskId.RECLAIM:
         return [messages.reclaim_done(profile, ctx.run_id, ctx.as_of, ctx.task_id, summary.report, links)]
