@@ -28,13 +28,16 @@
 --   add-on along, so the seat waits until the add-on is idle too (or is excluded no more).
 -- Coverage of several sources: complete only where all of them are (latest start, earliest end).
 -- held is MATERIALIZED (SQLite 3.35+, PostgreSQL 12+) so the per-subscription index seeks run once:
--- inlined, PostgreSQL would repeat them wherever the later steps use last activity.
-WITH coverage AS (
+-- inlined, PostgreSQL would repeat them wherever the later steps use last activity. So are the two
+-- one-row aggregates: inlined into a plan that expects few subscriptions (statistics taken before
+-- the first snapshot was merged), PostgreSQL re-ran first_snapshot's scan of the profile's
+-- subscriptions once per subscription, quadratic: minutes at 100,000 users.
+WITH coverage AS MATERIALIZED (
     SELECT max(covered_from) AS covered_from, min(covered_to) AS covered_to
     FROM activity_coverage
     WHERE profile_alias = :profile_alias
 ),
-first_snapshot AS (
+first_snapshot AS MATERIALIZED (
     SELECT min(first_seen_at) AS first_seen_at
     FROM software_subscription
     WHERE profile_alias = :profile_alias
