@@ -321,3 +321,13 @@ def test_map_concurrent_logs_progress(sandbox, client_for, caplog):
     assert len(out) == 21 and sum(isinstance(r, ZoomNotFound) for _, r in out) == 1
     msgs = [r.getMessage() for r in caplog.records]
     assert any("10 users done" in m for m in msgs) and any("finished 21 users (1 failed)" in m for m in msgs)
+
+
+def test_users_by_page_number_list_what_the_cursor_lists_with_numbered_pages(make_sandbox, client_for):
+    sb = make_sandbox(users=1000)
+    client = client_for(sb)
+    by_number = _ids(client.list_users_by_page_number("active"))
+    pages = [r for r in api_records(sb, "GET", r"^/v2/users$") if r.query["status"] == "active"]
+    assert sorted(by_number) == sorted(_ids(sb.account().users("active"))) and len(set(by_number)) == len(by_number)
+    assert sorted(int(r.query["page_number"]) for r in pages) == list(range(1, math.ceil(len(by_number) / 300) + 1))
+    assert not any("next_page_token" in r.query for r in pages)

@@ -125,3 +125,51 @@ def test_an_expired_page_token_restarts_without_duplicates_and_counts_the_new_pa
     zoom = Zoom(page("ab", 4, "t1"), expired, page("ab", 4, "t1"), page("cd", 4))
     assert zoom.ids() == "abcd"
     assert zoom.tokens() == [None, "t1", None, "t1"]
+
+
+class Numbered:
+    """Answers ``page_number`` queries from a list of pages (page 1 first) and records the numbers asked."""
+
+    def __init__(self, *pages, answers_for=None):
+        self.pages = pages
+        self.answers_for = answers_for or (lambda n: n)
+        self.asked: list[int] = []
+
+    def fetch(self, query: dict):
+        assert "next_page_token" not in query and query["page_size"] == 2
+        number = query["page_number"]
+        self.asked.append(number)
+        answer = self.pages[number - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return {**answer, "page_number": self.answers_for(number), "page_count": len(self.pages)}
+
+    def ids(self) -> str:
+        def in_turn(fn, numbers):
+            for n in numbers:
+                try:
+                    yield n, fn(n)
+                except Exception as exc:  # noqa: BLE001 - yielded, as the fan-out does
+                    yield n, exc
+
+        items = paging.pages_by_number(self.fetch, in_turn, "/users", USERS, {"status": "active"}, page_size=2)
+        return "".join(u["id"] for u in items)
+
+
+def test_pages_by_number_asks_each_page_once_and_never_follows_a_cursor():
+    zoom = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5))
+    assert zoom.ids() == "abcde"
+    assert sorted(zoom.asked) == [1, 2, 3]
+
+
+def test_pages_by_number_leave_the_rest_to_the_cursor_when_zoom_ignores_the_number(caplog):
+    zoom = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5), answers_for=lambda n: 1)
+    with caplog.at_level(logging.WARNING, logger="zoom_sam.zoom.paging"):
+        assert zoom.ids() == "ab"
+    assert "page 2 answered page_number=1; the rest is left to the cursor" in caplog.text
+
+
+def test_a_numbered_page_that_fails_fails_the_listing():
+    zoom = Numbered(page("ab", 5, "t1"), ZoomApiError(404, 1001, "User does not exist.", "GET", "/users"), page("e", 5))
+    with pytest.raises(ZoomApiError):
+        zoom.ids()

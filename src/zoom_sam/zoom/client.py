@@ -175,6 +175,17 @@ class ZoomClient:
         """GET /users?status=... (active | inactive | pending; pending users have no id: keyed by email)."""
         return self.paginate("/users", {"status": status, **params})
 
+    def list_users_by_page_number(self, status: str = UserStatus.ACTIVE) -> Iterator[dict[str, Any]]:
+        """GET /users?status=..., the pages after the first side by side: faster, but it may miss a
+        user (:func:`zoom_sam.zoom.paging.pages_by_number`); for callers that look for known users."""
+        path = "/users"
+        listing = shapes.LISTINGS[endpoints.lookup("GET", path).name]
+        return paging.pages_by_number(
+            lambda query: self._transport.send("GET", path, params=query),
+            lambda fn, numbers: _map_concurrent(fn, numbers, max_in_flight=self.config.max_in_flight,
+                                                thread_name_prefix="zoom-sam-pages"),
+            path, listing, {"status": status}, page_size=self.config.page_size)
+
     def get_user(self, user_id: str) -> dict[str, Any]:
         """GET /users/{id} (optional scope user:read:user:admin)."""
         return self.request("GET", f"/users/{user_segment(user_id)}")
