@@ -1,6 +1,6 @@
 """Reclaim reads user records from the ``GET /users`` listing (the seven default scopes), its pages
-side by side by number; a user the numbered pages miss is looked for with the cursor, never taken
-for gone."""
+side by side by number; when the account changes while they are read, a user they miss is found by
+the cursor, never taken for gone."""
 from __future__ import annotations
 
 PAGE_NUMBERED = "page_number"
@@ -21,7 +21,8 @@ def _first_of_page_two(world):
 
 def test_a_user_the_numbered_pages_miss_is_found_by_the_cursor_and_reclaimed(world):
     """A user removed from page 1 while the listing runs moves the candidate from page 2 onto page 1,
-    already read: only the cursor shows it. The seat is reclaimed and confirmed, not closed as gone."""
+    already read; the pages' counts differ, and the cursor shows it. The seat is reclaimed and
+    confirmed, not closed as gone."""
     gone, user, cand, page_size = _first_of_page_two(world)
 
     def client():
@@ -49,7 +50,7 @@ def test_a_user_the_numbered_pages_miss_is_found_by_the_cursor_and_reclaimed(wor
     assert any(PAGE_NUMBERED not in q for q in queries), "the cursor was never asked for the missed user"
 
 
-def test_when_the_numbered_pages_show_every_candidate_the_cursor_is_not_asked(world):
+def test_when_the_account_holds_still_the_cursor_is_not_asked(world):
     _, user, cand, page_size = _first_of_page_two(world)
 
     world.reclaim(client_factory=lambda: world.client(page_size=page_size))

@@ -128,12 +128,15 @@ def test_an_expired_page_token_restarts_without_duplicates_and_counts_the_new_pa
 
 
 class Numbered:
-    """Answers ``page_number`` queries from a list of pages (page 1 first) and records the numbers asked."""
+    """Answers ``page_number`` queries from a list of pages (page 1 first) and records the numbers
+    asked; ``cursor`` is what the cursor listing yields when the numbered pages cannot be trusted."""
 
-    def __init__(self, *pages, answers_for=None):
+    def __init__(self, *pages, answers_for=None, cursor=""):
         self.pages = pages
         self.answers_for = answers_for or (lambda n: n)
         self.asked: list[int] = []
+        self.cursor = cursor
+        self.cursor_walked = False
 
     def fetch(self, query: dict):
         assert "next_page_token" not in query and query["page_size"] == 2
@@ -144,6 +147,10 @@ class Numbered:
             raise answer
         return {**answer, "page_number": self.answers_for(number), "page_count": len(self.pages)}
 
+    def walk_cursor(self):
+        self.cursor_walked = True
+        return iter(page(self.cursor, len(self.cursor))["users"])
+
     def ids(self) -> str:
         def in_turn(fn, numbers):
             for n in numbers:
@@ -152,21 +159,32 @@ class Numbered:
                 except Exception as exc:  # noqa: BLE001 - yielded, as the fan-out does
                     yield n, exc
 
-        items = paging.pages_by_number(self.fetch, in_turn, "/users", USERS, {"status": "active"}, page_size=2)
+        items = paging.pages_by_number(self.fetch, in_turn, "/users", USERS, {"status": "active"}, page_size=2,
+                                       cursor=self.walk_cursor)
         return "".join(u["id"] for u in items)
 
 
-def test_pages_by_number_asks_each_page_once_and_never_follows_a_cursor():
+def test_pages_by_number_asks_each_page_once_and_leaves_the_cursor_alone():
     zoom = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5))
     assert zoom.ids() == "abcde"
-    assert sorted(zoom.asked) == [1, 2, 3]
+    assert sorted(zoom.asked) == [1, 2, 3] and not zoom.cursor_walked
 
 
-def test_pages_by_number_leave_the_rest_to_the_cursor_when_zoom_ignores_the_number(caplog):
-    zoom = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5), answers_for=lambda n: 1)
+def test_a_count_that_changed_between_numbered_pages_sends_the_listing_to_the_cursor(caplog):
+    """b was removed after page 1: c slid onto page 1, already read, and page 2 starts at d. The
+    counts tell (5, then 4); the cursor lists c, and nothing twice."""
+    zoom = Numbered(page("ab", 5, "t1"), page("de", 4, "t2"), page("f", 4), cursor="acdef")
     with caplog.at_level(logging.WARNING, logger="zoom_sam.zoom.paging"):
-        assert zoom.ids() == "ab"
-    assert "page 2 answered page_number=1; the rest is left to the cursor" in caplog.text
+        assert zoom.ids() == "abdefc"
+    assert zoom.cursor_walked and "page 2 counted 4 users, page 1 5" in caplog.text
+
+
+def test_pages_by_number_go_to_the_cursor_when_zoom_ignores_the_number(caplog):
+    zoom = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5), answers_for=lambda n: 1,
+                    cursor="abcde")
+    with caplog.at_level(logging.WARNING, logger="zoom_sam.zoom.paging"):
+        assert zoom.ids() == "abcde"
+    assert "page 2 answered page_number=1" in caplog.text and zoom.cursor_walked
 
 
 def test_a_numbered_page_that_fails_fails_the_listing():

@@ -87,25 +87,17 @@ class UserRecords:
         return dict(self._listing(keys, statuses))
 
     def _listing(self, keys: set[str], statuses: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(key, record) of each of ``keys`` the listing shows, until all are found.
-
-        First with the pages side by side (a listing's round trips would otherwise bound the
-        run); numbered pages can miss a user who moved between them, so the keys they did not show
-        are looked for again with the cursor before any is taken for absent."""
-        found: set[str] = set()
-        for by_number in (True, False):
-            for status in statuses:
-                listing = (self.client.list_users_by_page_number(status) if by_number
-                           else self.client.list_users(status))
-                with closing(listing) as users:  # ends the pages still in flight when all are found
-                    for user in users:
-                        key = user.get("id") or str(user.get("email", "")).lower()
-                        if key in keys and key not in found:
-                            found.add(key)
-                            yield key, user
-                            if len(found) == len(keys):
-                                return
-            if by_number:
-                log.info("user listing by page number: %d of %d candidate users found; looking for the rest "
-                         "with the cursor", len(found), len(keys))
-        log.info("user listing: %d of %d candidate users found", len(found), len(keys))
+        """(key, record) of each of ``keys`` the listing shows, until all are found. The pages go
+        out side by side (a cursor's round trips would bound the run), the cursor after them only
+        when the account changed meanwhile."""
+        found = 0
+        for status in statuses:
+            with closing(self.client.list_users_by_page_number(status)) as users:  # ends pages in flight
+                for user in users:
+                    key = user.get("id") or str(user.get("email", "")).lower()
+                    if key in keys:
+                        found += 1
+                        yield key, user
+                        if found == len(keys):
+                            return
+        log.info("user listing: %d of %d candidate users found", found, len(keys))

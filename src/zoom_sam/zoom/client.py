@@ -176,15 +176,16 @@ class ZoomClient:
         return self.paginate("/users", {"status": status, **params})
 
     def list_users_by_page_number(self, status: str = UserStatus.ACTIVE) -> Iterator[dict[str, Any]]:
-        """GET /users?status=..., the pages after the first side by side: faster, but it may miss a
-        user (:func:`zoom_sam.zoom.paging.pages_by_number`); for callers that look for known users."""
+        """GET /users?status=..., the pages after the first side by side, the cursor listing after
+        them when the account changed meanwhile (:func:`zoom_sam.zoom.paging.pages_by_number`)."""
         path = "/users"
         listing = shapes.LISTINGS[endpoints.lookup("GET", path).name]
         return paging.pages_by_number(
             lambda query: self._transport.send("GET", path, params=query),
             lambda fn, numbers: _map_concurrent(fn, numbers, max_in_flight=self.config.max_in_flight,
                                                 thread_name_prefix="zoom-sam-pages"),
-            path, listing, {"status": status}, page_size=self.config.page_size)
+            path, listing, {"status": status}, page_size=self.config.page_size,
+            cursor=lambda: self.list_users(status))
 
     def get_user(self, user_id: str) -> dict[str, Any]:
         """GET /users/{id} (optional scope user:read:user:admin)."""

@@ -25,8 +25,8 @@ So a listing is walked in *passes* from the first page, and each pass is watched
 The generator raises at the end of the listing, after the items it yielded: a caller that must
 not act on a partial listing (the download) acts only once the generator is exhausted.
 
-:func:`pages_by_number` is the other way through a listing, for a caller that looks for known
-items and can fall back to :func:`paginate` for those it did not find.
+:func:`pages_by_number` is the faster way through a listing, its pages side by side; it falls back
+to :func:`paginate` when the account changed while it ran.
 """
 from __future__ import annotations
 
@@ -128,46 +128,60 @@ def paginate(fetch: Callable[[dict[str, Any]], Any], path: str, listing: Listing
 
 def pages_by_number(fetch: Callable[[dict[str, Any]], Any],
                     fan_out: Callable[[Callable[[int], Any], Iterable[int]], Iterator[tuple[int, Any]]],
-                    path: str, listing: Listing, params: Mapping[str, Any], *, page_size: int) -> Iterator[dict[str, Any]]:
-    """The items of a listing, its pages after the first fetched side by side by ``page_number``.
+                    path: str, listing: Listing, params: Mapping[str, Any], *, page_size: int,
+                    cursor: Callable[[], Iterator[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """Every item of a listing once, its pages after the first fetched side by side by ``page_number``.
 
     A cursor's pages are sequential by nature: N pages cost N round trips however high the rate
     limit (95 s for the 947 pages of a 284,000-user account at 100 ms). By number, once the first
     page tells how many there are, the others go out together and cost about N / limit. Zoom still
-    serves ``page_number`` on ``GET /users``, but numbered pages are offsets: a user removed from
-    an earlier page while the listing runs moves a later user onto a page already fetched, and no
-    count shows the loss. So this may miss items (and may repeat one, when a user is added in
-    front); only a caller that knows what it looks for uses it, and looks for what it did not find
-    with :func:`paginate`. A page that answers for another number than asked (Zoom no longer
-    honouring ``page_number``) ends the listing early, with a warning: the caller's fallback then
-    does the work. ``fan_out(fn, numbers)`` runs ``fn`` per page number concurrently, yielding
+    serves ``page_number`` on ``GET /users``, but numbered pages are offsets: a user added or removed
+    in front of a page while the listing runs moves others across page boundaries, so one can be
+    listed twice or not at all. Each page reports ``total_records`` as Zoom counts when serving it,
+    so when a page's count differs from the first page's, or a page answers for another number than
+    asked (Zoom no longer honouring ``page_number``), the listing is walked again with the cursor
+    (``cursor()``, :func:`paginate`), yielding only items not yielded yet. What no count shows, as
+    many users added as removed while the pages were read, is the cursor's own blind spot too.
+    ``fan_out(fn, numbers)`` runs ``fn`` per page number concurrently, yielding
     ``(number, body or exception)``.
     """
     base = {k: v for k, v in params.items() if v is not None}
     base["page_size"] = page_size
     where = label(path, base)
+    yielded: set[Any] = set()
 
     def page(number: int) -> Any:
         return fetch(dict(base, page_number=number))
 
+    def unseen(items: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for item in items:
+            key = item_key(item, listing.keys)
+            if key not in yielded:
+                yielded.add(key)
+                yield item
+
     first = page(1)
-    yield from first[listing.items]
-    count = first.get("page_count")
-    if not _answers_for(first, 1) or not isinstance(count, int):
-        log.warning("Zoom GET %s: page_number paging not honoured (page 1 answered page_number=%r, page_count=%r); "
-                    "the rest is left to the cursor", where, first.get("page_number"), count)
-        return
-    with closing(fan_out(page, range(2, count + 1))) as pages:  # closing ends the pages in flight
-        for fetched, (number, body) in enumerate(pages, start=2):
-            if isinstance(body, Exception):
-                raise body
-            if not _answers_for(body, number):
-                log.warning("Zoom GET %s: page %d answered page_number=%r; the rest is left to the cursor",
-                            where, number, body.get("page_number"))
-                return
-            yield from body[listing.items]
-            if fetched % PROGRESS_EVERY_PAGES == 0:
-                log.info("Zoom GET %s: %d of %d pages by number", where, fetched, count)
+    yield from unseen(first[listing.items])
+    count, total = first.get("page_count"), first.get("total_records")
+    why = None if _answers_for(first, 1) and isinstance(count, int) else (
+        f"page 1 answered page_number={first.get('page_number')!r}, page_count={count!r}")
+    if why is None:
+        with closing(fan_out(page, range(2, count + 1))) as pages:  # closing ends the pages in flight
+            for fetched, (number, body) in enumerate(pages, start=2):
+                if isinstance(body, Exception):
+                    raise body
+                if not _answers_for(body, number):
+                    why = f"page {number} answered page_number={body.get('page_number')!r}"
+                    break
+                yield from unseen(body[listing.items])
+                if why is None and body.get("total_records") != total:
+                    why = f"page {number} counted {body.get('total_records')!r} users, page 1 {total!r}"
+                if fetched % PROGRESS_EVERY_PAGES == 0:
+                    log.info("Zoom GET %s: %d of %d pages by number", where, fetched, count)
+    if why is not None:
+        log.warning("Zoom GET %s: pages by number cannot be trusted (%s); listing it again with the cursor, "
+                    "skipping the %d items already seen", where, why, len(yielded))
+        yield from unseen(cursor())
 
 
 def _answers_for(body: Mapping[str, Any], number: int) -> bool:
