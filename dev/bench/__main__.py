@@ -11,6 +11,7 @@ import sys
 
 SECTIONS = ("api", "download", "activity", "reconcile", "reclaim", "simulation")
 SECTIONS += ("day",)  # the whole DAG, end to end; bench/day.py (``python -m bench.day --holders N``)
+SECTIONS += ("stack",)  # docker-compose.yaml's topology as processes, 100,000 users in dry run
 SECTIONS += ("ui",)  # the views in the Airflow UI on a year-old 100,000-subscription profile
 
 

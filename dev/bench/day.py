@@ -35,7 +35,8 @@ Duration: each DAG run takes about as long as its download and its sweep at the 
 plus a real reclaim's re-checks: about 13 minutes in all at 3,000 holders, 4.5 at 300. At
 100,000 holders (about 284,000 users) a download and a sweep take about half an hour each and
 the automatic onboarding reclaim about as long again, so ``--holders 100000`` runs for about five
-and a half hours; it has not been run.
+and a half hours. ``--modes dry_run --days 1 --shards 0`` narrows it to the onboarding day in dry
+run: about an hour at 100,000 holders.
 """
 from __future__ import annotations
 
@@ -95,11 +96,17 @@ entitlements:
 """
 
 
+MODES = ("dry_run", "automatic")
+DAYS = ("onboarding", "steady state")
+
+
 def run(quick: bool) -> None:
     measure(QUICK_HOLDERS if quick else HOLDERS, SHARDS)
 
 
-def measure(holders: int, shards: int) -> None:
+def measure(holders: int, shards: int, modes: tuple[str, ...] = MODES, day_count: int = len(DAYS)) -> None:
+    """``modes`` and ``day_count`` (the onboarding day, then the day after) narrow a long run at size;
+    ``shards`` 0 leaves out the sharded sweep."""
     from zoom_sandbox.process import SandboxProcess
     from zoom_sam.zoom.ratelimit import PLAN_LIMITS
 
@@ -109,12 +116,12 @@ def measure(holders: int, shards: int) -> None:
           f"Medium {limits['Medium']:g}/s, Heavy {limits['Heavy']:g}/s), {LATENCY_MS} ms latency", flush=True)
     with _airflow_home():
         per_call = None
-        for mode in ("dry_run", "automatic"):
+        for mode in modes:
             with SandboxProcess(users=users, anchor=ANCHOR.date(), latency_ms=LATENCY_MS) as sandbox, \
                     _profile(mode=mode):
                 connection = sandbox.connection_json()
                 days = []
-                for n, kind in enumerate(("onboarding", "steady state")):
+                for n, kind in enumerate(DAYS[:day_count]):
                     if n:
                         _advance(sandbox.root_url, DAY)
                     as_of = ANCHOR + n * DAY
@@ -123,6 +130,8 @@ def measure(holders: int, shards: int) -> None:
                     per_call = _naive_per_call(connection)
             for kind, as_of, result in days:
                 _report(mode, kind, as_of, result, limits, per_call)
+        if not shards:
+            return
         with SandboxProcess(users=users, anchor=ANCHOR.date(), latency_ms=LATENCY_MS) as sandbox, \
                 _profile(mode="dry_run", activity=False, reclaim=False) as warehouse:
             connection = sandbox.connection_json()
@@ -134,15 +143,22 @@ def _report(mode: str, kind: str, as_of: datetime, result: dict, limits: dict, p
     print(f"\nmode {mode}, {kind} day (as of {as_of:%Y-%m-%d}): DAG run {result['state']}, "
           f"wall {result['wall_s']:.1f} s, peak memory of the DAG run process {result['peak_mb']:.0f} MB "
           f"(target < {MEMORY_TARGET_MB})", flush=True)
+    phase_table(result["tasks"], limits, per_call)
+
+
+def phase_table(tasks: list[dict], limits: dict, per_call: float) -> None:
+    """Per phase: calls against the minimal calls, span against the floor, and a sequential client's time.
+
+    ``tasks`` as :func:`job_tasks` reads them."""
     print(f"  {'phase':<10} {'calls':>8} {'minimal':>8} {'ratio':>6} {'span s':>8} {'floor s':>8} {'x floor':>8} "
           f"{'naive s':>8} {'faster':>7}")
     for phase, prefixes in PHASES.items():
-        tasks = [t for t in result["tasks"] if t["task_id"].split("[")[0] in prefixes]
-        if not tasks:
+        mine = [t for t in tasks if t["task_id"].split("[")[0] in prefixes]
+        if not mine:
             continue
-        own = [t for t in tasks if t["task_id"] not in SUMMARY_TASKS]
+        own = [t for t in mine if t["task_id"] not in SUMMARY_TASKS]
         calls, minimal = _sum(t["calls"] for t in own), _sum(t["minimal"] for t in own)
-        span = max(t["finished"] for t in tasks) - min(t["started"] for t in tasks)
+        span = max(t["finished"] for t in mine) - min(t["started"] for t in mine)
         floor = max((n / limits[cat] for cat, n in minimal.items()), default=0.0)
         naive = per_call * sum(minimal.values())
         total, least = sum(calls.values()), sum(minimal.values())
@@ -151,6 +167,17 @@ def _report(mode: str, kind: str, as_of: datetime, result: dict, limits: dict, p
               + (f"  ({', '.join(f'{cat} {calls.get(cat, 0):,}/{n:,}' for cat, n in sorted(minimal.items()))})"
                  if len(minimal) > 1 else ""), flush=True)
 
+
+def job_tasks(engine, run_id: str) -> list[dict]:
+    """The ``job_result`` rows of a DAG run: each task's times, calls and minimal calls."""
+    from zoom_sam.warehouse.schema import job_result
+
+    with engine.connect() as conn:
+        rows = conn.execute(job_result.select().where(job_result.c.run_id == run_id)).mappings().all()
+    return [{"task_id": r["task_id"], "status": r["status"], "started": r["started_at"].timestamp(),
+             "finished": r["finished_at"].timestamp(), "calls": r["api"].get("calls", {}),
+             "minimal": {cat: v["minimal"] for cat, v in r["counts"]["api_budget"]["categories"].items()}}
+            for r in rows]
 
 def _sharded(warehouse: str, shards: int, connection: str, limits: dict, per_call: float) -> None:
     """The onboarding sweep as ``shards`` concurrent processes, then the coverage step."""
@@ -283,7 +310,6 @@ def _dag_run(as_of: datetime) -> dict:
     from airflow.dag_processing.dagbag import DagBag
 
     from zoom_sam.warehouse.engine import get_engine
-    from zoom_sam.warehouse.schema import job_result
 
     bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     if bag.import_errors:
@@ -292,13 +318,8 @@ def _dag_run(as_of: datetime) -> dict:
     dag_run = bag.dags[DAG_ID].test(logical_date=as_of)
     wall = time.monotonic() - started
     engine = get_engine(WAREHOUSE_CONN)
-    with engine.connect() as conn:
-        rows = conn.execute(job_result.select().where(job_result.c.run_id == dag_run.run_id)).mappings().all()
+    tasks = job_tasks(engine, dag_run.run_id)
     engine.dispose()
-    tasks = [{"task_id": r["task_id"], "status": r["status"], "started": r["started_at"].timestamp(),
-              "finished": r["finished_at"].timestamp(), "calls": r["api"].get("calls", {}),
-              "minimal": {cat: v["minimal"] for cat, v in r["counts"]["api_budget"]["categories"].items()}}
-             for r in rows]
     return {"state": str(dag_run.state), "wall_s": wall, "tasks": tasks}
 
 
@@ -330,10 +351,17 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.day", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--holders", type=int, default=HOLDERS, help="holders of the account (default 3,000)")
-    parser.add_argument("--shards", type=int, default=SHARDS, help="shard processes of the sharded sweep (default 4)")
+    parser.add_argument("--shards", type=int, default=SHARDS,
+                        help="shard processes of the sharded sweep (default 4; 0: no sharded sweep)")
+    parser.add_argument("--modes", default=",".join(MODES), help="reclaim modes to run (default: dry_run,automatic)")
+    parser.add_argument("--days", type=int, choices=(1, 2), default=2,
+                        help="1: the onboarding day only; 2: and the day after (default)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_child(json.loads(args.child))))
     else:
-        measure(args.holders, args.shards)
+        modes = tuple(m for m in args.modes.split(",") if m)
+        if not modes or set(modes) - set(MODES):
+            parser.error(f"--modes: a comma-separated list of {', '.join(MODES)}")
+        measure(args.holders, args.shards, modes, args.days)

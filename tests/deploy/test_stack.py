@@ -37,12 +37,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import sqlalchemy as sa
-import yaml
 from cryptography.fernet import Fernet
 
 from project import ROOT, airflow_environment
 from stack.rest import AirflowApi
-from stack.topology import ADMIN, WORKERS, Databases, Stack, StackError, redis, wait_for
+from stack.scenario import (ALIAS, CONN_ID, DAG_ID, POOL, SHARDS, is_over, over_limit, profile, sandbox, start_run,
+                            task_lines, zoom_side)
+from stack.topology import WORKERS, Databases, Stack, StackError, redis, wait_for
 from tests.deploy.reference import differences, landed
 from tests.support.sandbox import consent, direct_client
 from zoom_sam.warehouse.engine import engine_for_url
@@ -53,28 +54,12 @@ from zoom_sandbox.process import SandboxProcess
 USERS = int(os.environ.get("ZOOM_SAM_STACK_USERS") or 600)
 PLAN = os.environ.get("ZOOM_SAM_STACK_PLAN") or "pro"
 LIMITS = PLAN_LIMITS[PLAN]
-SHARDS = 4
-SEED = 7
 TOKEN_TTL_S = 30  # short enough that tasks on both workers rotate the chain during the run
-ALIAS = "stack"
-DAG_ID = f"zoom_sam__{ALIAS}"
-CONN_ID = "zoom_stack"
-POOL = "zoom_stack"
 REDIRECT = "http://127.0.0.1:1/zoom/oauth/callback"
 # The run's Zoom calls are bounded by the Medium limit: about one settings read and one history
 # listing per licensed user, and a real reclaim's re-checks; three times that, plus Airflow's own time.
 RUN_DEADLINE_S = 300 + 3 * USERS / LIMITS["Medium"]
 
-
-def _profile(mode: str, pool: str | None) -> str:
-    """The demo profile's rules, exclusions and entitlements, sharded, with guards that let every
-    candidate through (the check is that the plan is carried out, not that a guard holds)."""
-    from zoom_sam.profiles import DEFAULT_PROFILES_DIR
-
-    profile = yaml.safe_load((DEFAULT_PROFILES_DIR / "demo.yaml").read_text())
-    profile.update(alias=ALIAS, display_name="Zoom Integration (stack test)", zoom_conn_id=CONN_ID, pool=pool,
-                   activity_shards=SHARDS, reclaim={"mode": mode, "max_per_run": 1_000_000, "max_fraction": 1.0})
-    return yaml.safe_dump(profile)
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.timeout(int(2 * RUN_DEADLINE_S + 600))]
 
@@ -96,10 +81,7 @@ def services():
 
 
 def _sandbox(anchor: datetime) -> SandboxProcess:
-    sandbox = SandboxProcess(users=USERS, anchor=anchor.date(), seed=SEED, plan="business")
-    sandbox.args += ["--token-ttl", str(TOKEN_TTL_S),
-                     *(f"--rate-limit={cat}={2 * int(limit)}" for cat, limit in LIMITS.items())]
-    return sandbox
+    return sandbox(USERS, anchor.date(), LIMITS, token_ttl_s=TOKEN_TTL_S)
 
 
 def _refresh_token(sandbox: SandboxProcess, client_id: str, secret: str, account_id: str) -> str:
@@ -145,7 +127,7 @@ def test_a_sharded_approval_run_on_the_distributed_stack(services):
         stack_conn["extra"]["refresh_token"] = _refresh_token(zoom, client_id, secret, account_id)
         profiles = work / "profiles"
         profiles.mkdir()
-        (profiles / f"{ALIAS}.yaml").write_text(_profile("approval", POOL))
+        (profiles / f"{ALIAS}.yaml").write_text(profile("approval", POOL))
         databases = Databases("zoom_sam_stack_ref")
         reference = None
         try:
@@ -171,7 +153,7 @@ def _start_reference(work: Path, anchor: datetime, zoom: SandboxProcess, warehou
     run by ``tests/deploy/reference.py`` in the background while the stack starts."""
     profiles = work / "reference-profiles"
     profiles.mkdir()
-    (profiles / f"{ALIAS}.yaml").write_text(_profile("automatic", None))
+    (profiles / f"{ALIAS}.yaml").write_text(profile("automatic", None))
     env = {**os.environ, **airflow_environment(work / "reference-home"),
            "ZOOM_SAM_PROFILES_DIR": str(profiles), "ZOOM_SAM_TASK_RETRIES": "0",
            f"AIRFLOW_CONN_{CONN_ID.upper()}": json.dumps(_connection(zoom)),
@@ -196,19 +178,11 @@ def _drive(stack: Stack, anchor: datetime, settled: Callable[[], None]) -> list[
     ``settled`` returns once the reference run has ended: it runs while the stack starts, but not
     beside the measured run, whose requests per second a CPU-starved sandbox would bunch up.
     """
-    api = AirflowApi(stack.api_url, ADMIN, stack.admin_password)
-    deadline = time.monotonic() + 180
-    wait_for(f"{DAG_ID} to be parsed", lambda: api.status("GET", f"/api/v2/dags/{DAG_ID}") == 200, deadline,
-             stack.check)
-    assert api.import_errors() == []
-    api.create_pool(POOL, SHARDS + 2, "Zoom account of the stack test: its shards and its other tasks")
     settled()
-    # The latest scheduled interval: unpausing then creates no second run beside this one.
-    run_id = api.trigger(DAG_ID, anchor.isoformat())["dag_run_id"]
-    api.set_paused(DAG_ID, False)
+    api, run_id = start_run(stack, anchor)
 
     deadline = time.monotonic() + RUN_DEADLINE_S
-    wait_for("the approval request", lambda: bool(api.open_requests(DAG_ID, run_id)) or _over(api, run_id),
+    wait_for("the approval request", lambda: bool(api.open_requests(DAG_ID, run_id)) or is_over(api, run_id),
              deadline, stack.check)
     requests_open = api.open_requests(DAG_ID, run_id)
     assert len(requests_open) == 1, _states(api, run_id)
@@ -222,7 +196,7 @@ def _drive(stack: Stack, anchor: datetime, settled: Callable[[], None]) -> list[
     assert _chain(stack.warehouse_url) == before
 
     api.answer(DAG_ID, run_id, "approve", -1, ["Approve"])
-    wait_for(f"{DAG_ID} run {run_id} to end", lambda: _over(api, run_id), deadline, stack.check)
+    wait_for(f"{DAG_ID} run {run_id} to end", lambda: is_over(api, run_id), deadline, stack.check)
     assert api.dag_run(DAG_ID, run_id)["state"] == "success", _states(api, run_id)
     instances = api.task_instances(DAG_ID, run_id)
     jobs = api.call("GET", f"/zoom-sam/api/profiles/{ALIAS}/jobs")
@@ -237,22 +211,11 @@ def _states(api: AirflowApi, run_id: str) -> str:
         for ti in api.task_instances(DAG_ID, run_id))
 
 
-def _over(api: AirflowApi, run_id: str) -> bool:
-    return api.dag_run(DAG_ID, run_id)["state"] in ("success", "failed")
-
-
 def _report(instances: list[dict], stats: dict) -> None:
     """Each task's time and host, and Zoom's side of the run: the figures README's "Running at
     scale" table asks for (``make stack-test`` shows them; ``make test`` only when the test fails)."""
-    for ti in sorted(instances, key=lambda ti: (ti["start_date"] or "", ti["map_index"])):
-        print(f"  {ti['task_id']:<24} {ti['map_index']:>3} {ti['state']:<8} {ti['duration'] or 0:>8.1f} s"
-              f"  {ti['start_date']} -> {ti['end_date']}  on {ti['hostname']}")
-    for account, categories in stats["accounts"].items():
-        for category, seen in sorted(categories.items()):
-            at = datetime.fromtimestamp(seen["busiest_second"], timezone.utc).isoformat()
-            print(f"  Zoom {account} {category}: {seen['calls']:,} calls, busiest second {seen['max_per_second']} "
-                  f"(limit {LIMITS[category]:g}) at {at}, {seen['rate_limited']} answered 429")
-
+    for line in [*task_lines(instances), *zoom_side(stats, LIMITS)]:
+        print(f"  {line}")
 
 def _check(stack: Stack, zoom: SandboxProcess, reference_zoom: SandboxProcess, reference_wh: str,
            instances: list[dict], stats: dict, client_id: str, secret: str) -> None:
@@ -273,11 +236,8 @@ def _check(stack: Stack, zoom: SandboxProcess, reference_zoom: SandboxProcess, r
                           data={"grant_type": "refresh_token", "refresh_token": newest})
     assert still.status_code == 200, f"the chain's newest refresh token was refused: {still.text}"
 
-    (account,) = stats["accounts"].values()
-    over = {category: seen for category, seen in account.items()
-            if seen["rate_limited"] or seen["max_per_second"] > LIMITS[category]}
+    over = over_limit(stats, LIMITS)
     assert not over, f"the run exceeded the account's limits {LIMITS} in some second: {over}"
-
 
 def _check_zoom(stack: Stack, zoom: SandboxProcess, reference_zoom: SandboxProcess) -> None:
     engine = engine_for_url(stack.warehouse_url)
