@@ -95,11 +95,12 @@ def measure(users: int) -> None:
 
 def _progress(api, run_id: str, since: float):
     """``is_over``, printing the run's task states once a minute: a long run shows where it is."""
-    shown = [since]
+    shown = since
 
     def ready() -> bool:
-        if time.monotonic() - shown[0] >= PROGRESS_S:
-            shown[0] = time.monotonic()
+        nonlocal shown
+        if time.monotonic() - shown >= PROGRESS_S:
+            shown = time.monotonic()
             states = {}
             for ti in api.task_instances(DAG_ID, run_id):
                 states[ti["state"] or "none"] = states.get(ti["state"] or "none", 0) + 1

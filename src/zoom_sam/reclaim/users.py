@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import closing
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from zoom_sam.zoom.errors import ZoomNotFound
