@@ -127,7 +127,7 @@ def measure(holders: int, shards: int, modes: tuple[str, ...] = MODES, day_count
                     as_of = ANCHOR + n * DAY
                     days.append((kind, as_of, run_child("day", json.dumps({"as_of": as_of.isoformat()}), connection)))
                 if per_call is None:
-                    per_call = _naive_per_call(connection)
+                    per_call = naive_per_call(connection)
             for kind, as_of, result in days:
                 _report(mode, kind, as_of, result, limits, per_call)
         if not shards:
@@ -224,7 +224,7 @@ def _sum(dicts: Iterator[dict]) -> dict[str, int]:
     return out
 
 
-def _naive_per_call(connection: str) -> float:
+def naive_per_call(connection: str) -> float:
     """Seconds per call of a plain sequential client: a settings read and a history listing per holder."""
     from tests.support.sandbox import direct_client
 

@@ -30,8 +30,9 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
-from bench.day import LATENCY_MS, PLAN, _naive_per_call, job_tasks, phase_table
-from stack.scenario import CONN_ID, DAG_ID, POOL, is_over, over_limit, profile, sandbox, start_run, task_lines, zoom_side
+from bench.day import LATENCY_MS, PLAN, job_tasks, naive_per_call, phase_table
+from stack.scenario import (ALIAS, CONN_ID, DAG_ID, POOL, is_over, over_limit, profile, sandbox, start_run, task_lines,
+                            zoom_side)
 from stack.topology import Stack, wait_for
 
 USERS, QUICK_USERS = 100_000, 5_000
@@ -57,7 +58,7 @@ def measure(users: int) -> None:
         connection["extra"]["plan"] = PLAN
         profiles = work / "profiles"
         profiles.mkdir()
-        (profiles / "stack.yaml").write_text(profile("dry_run", POOL))
+        (profiles / f"{ALIAS}.yaml").write_text(profile("dry_run", POOL))
         # A Redis database and database names of its own: ``make stack-test`` may run meanwhile.
         stack = Stack(work / "airflow-home", profiles, {CONN_ID: json.dumps(connection)}, redis_db=12,
                       prefix="zoom_sam_bench_stack")
@@ -77,7 +78,7 @@ def measure(users: int) -> None:
                 engine.dispose()
         finally:
             print(stack.where(), flush=True)
-        per_call = _naive_per_call(json.dumps(connection))
+        per_call = naive_per_call(json.dumps(connection))
     print(f"\nDAG run {run_id}: {state}, {wall:.0f} s from trigger to end", flush=True)
     for line in task_lines(instances):
         print(f"  {line}")
