@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.reclaim.world import APPROVE, APPROVE_ALL_BUT, AS_OF, PERSON, REJECT, RUN_ID, event, make_profile
-from zoom_sam.process import RunOptions
-from zoom_sam.reclaim.approval import ApprovalRefused, Requested, decide
+from zoom_sam.process import RunOptions, context_for
+from zoom_sam.reclaim.approval import ApprovalRefused, Requested, approval_request, decide
 from zoom_sam.reclaim.model import run_mode
 from zoom_sam.vocabulary import ApprovalDecision, Mode
 from zoom_sam.warehouse.schema import removal_candidate
@@ -100,6 +100,21 @@ def test_ask_answer_reclaim_with_users_left_out(any_world):
     (action,) = world.actions()
     assert (action["candidate_id"], action["approval_decision"], action["approval_by"]) == (
         cyd_seat, "approved", "SAM manager (sam)")
+
+
+def test_the_request_quotes_each_users_last_activity_and_idle_days_from_the_evidence(world):
+    world.covered()
+    world.candidate(world.licensed("ann"), state="awaiting_approval", last_activity_at="2026-08-01T09:30:00Z",
+                    inactive_days=118)
+    world.candidate(world.licensed("bob"), state="awaiting_approval")
+    world.record_rules(settings := make_profile("approval"))
+
+    body = approval_request(context_for(world.engine, settings, AS_OF, run_id=RUN_ID), None).body
+
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[3:5] for line in body.splitlines()
+            if "@example.com" in line}
+    assert rows == {"ann@example.com": ["2026-08-01T09:30:00Z", "118"],
+                    "bob@example.com": ["never (in the analysed window)", "400"]}
 
 
 def test_a_candidate_with_nothing_to_write_is_closed_as_in_automatic_mode(world):

@@ -86,11 +86,11 @@ class World:
         return {"key": key, "email": email, "id": user.get("id")}
 
     def candidate(self, user: dict[str, Any], addon: str | None = None, *, state: str = "ready",
-                  as_of: datetime = AS_OF) -> int:
+                  as_of: datetime = AS_OF, last_activity_at: str | None = None, inactive_days: int = 400) -> int:
         """A removal candidate as reconcile opens it, for the seat or one add-on of ``user``."""
         identifier, model = (SEAT_IDENTIFIER, SEAT_MODEL) if addon is None else (f"{addon}:500", ADDON_MODELS[addon])
-        evidence = {"as_of": as_of.isoformat(), "last_activity_at": None, "inactive_days": 400,
-                    "threshold_days": 60, "reason": "never_hosted"}
+        evidence = {"as_of": as_of.isoformat(), "last_activity_at": last_activity_at, "inactive_days": inactive_days,
+                    "threshold_days": 60, "reason": "never_hosted" if last_activity_at is None else "inactive"}
         with self.engine.begin() as conn:
             return conn.execute(removal_candidate.insert().values(
                 profile_alias=ALIAS, user_id=user["key"], identifier=identifier, email=user["email"],

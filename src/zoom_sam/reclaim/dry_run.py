@@ -15,7 +15,7 @@ from itertools import groupby
 
 from zoom_sam.reclaim.downloaded import Downloaded
 from zoom_sam.reclaim.journal import Journal
-from zoom_sam.reclaim.model import Candidate, Result
+from zoom_sam.reclaim.model import Action, Candidate, Result
 from zoom_sam.reclaim.plan import plan_user
 from zoom_sam.reclaim.recheck import check_downloaded
 from zoom_sam.rules import Rules
@@ -26,6 +26,7 @@ def plan_dry_run(journal: Journal, eligible: Sequence[Candidate], downloaded: Do
                  excluded_identifiers: Sequence[str], rules: Rules) -> list[Result]:
     """The result a real run would reach for each candidate if its live re-check finds Zoom unchanged."""
     results: list[Result] = []
+    plans: list[tuple[Candidate, list[Action]]] = []
     for user_id, group in groupby(eligible, key=lambda c: c.user_id):
         cands = list(group)
         check = check_downloaded(cands, downloaded.records.get(user_id), downloaded.held.get(user_id, ()),
@@ -36,8 +37,9 @@ def plan_dry_run(journal: Journal, eligible: Sequence[Candidate], downloaded: Do
         steps = plan_user(go)
         for c in go:
             actions = [a for owner, a in steps if owner is c]
-            journal.planned(c, actions)
+            plans.append((c, actions))
             calls = "; then ".join(a.call for a in actions)
             results.append(Result(c, CandidateState.CLOSED_COMPLETE,
                                   f"would send {calls} if a real run's live re-check passes", actions))
+    journal.planned(plans)
     return results

@@ -21,6 +21,7 @@ settles any intent left without outcome by reading Zoom first.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -130,17 +131,16 @@ class Journal:
                 .values(confirmation=_clip(confirmation, 400))
             )
 
-    def planned(self, cand: Candidate, actions: list[Action]) -> None:
-        """Dry run: record what a real run would send for this candidate."""
+    def planned(self, plans: Iterable[tuple[Candidate, list[Action]]]) -> None:
+        """Dry run: record what a real run would send for each candidate, in batched transactions
+        (a dry run at size plans tens of thousands; one transaction each took most of its time)."""
         now = _now()
-        rows = []
-        for action in actions:
-            row = self._row(cand, action, dry_run=True)
-            row.update(status=PLANNED, requested_at=now, completed_at=now, http_status=None, zoom_code=None,
-                       zoom_message=action.call, confirmation=None, attempts=0)
-            rows.append(row)
-        if rows:
-            upsert(self.engine, reclaim_action, rows, key=_KEY)
+        rows = (
+            {**self._row(cand, action, dry_run=True), "status": PLANNED, "requested_at": now, "completed_at": now,
+             "http_status": None, "zoom_code": None, "zoom_message": action.call, "confirmation": None, "attempts": 0}
+            for cand, actions in plans for action in actions
+        )
+        upsert(self.engine, reclaim_action, rows, key=_KEY)
 
     def close(self, cand: Candidate, state: CandidateState, reason: str) -> bool:
         """Move an open candidate to ``state``; False when it was no longer open."""

@@ -70,9 +70,14 @@ NOT_APPLIED = "not_applied"  # outcome was unknown; a state read showed Zoom had
 UNRESOLVED = (REQUESTED, UNCERTAIN)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    """One open removal candidate with what reclaim needs to judge and report it."""
+    """One open removal candidate with what reclaim needs to judge and report it.
+
+    Of the evidence only what the reports quote is kept: a run at size holds tens of thousands
+    of candidates, and the whole evidence (rule, window, events seen) stays in the warehouse,
+    where the reports' evidence query points.
+    """
 
     candidate_id: int
     user_id: str
@@ -81,8 +86,9 @@ class Candidate:
     software_model: str
     state: str
     reason: str
-    evidence: dict[str, Any]
     evaluated_as_of: datetime
+    last_activity_at: str | None = None    # as the evidence records it; None: none in the analysed window
+    inactive_days: int | None = None
     user_status: str | None = None
     dept: str | None = None
     role_id: str | None = None

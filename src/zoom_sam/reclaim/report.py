@@ -55,10 +55,10 @@ def user_table(cands: Sequence[Candidate], limit: int = TABLE_LIMIT, rest: str =
     """One line per subscription, at most ``limit``; a last line counts the rest and says where (``rest``)."""
     lines = ["| User | Software model | Change | Last activity | Idle days | Saving |", "|---|---|---|---|---:|---:|"]
     for c in cands[:limit]:
-        last = c.evidence.get("last_activity_at") or "never (in the analysed window)"
+        last = c.last_activity_at or "never (in the analysed window)"
         lines.append(
             f"| {_cell(c.email)} | `{c.software_model}` | {planned_change(c)} | {_cell(str(last))} | "
-            f"{c.evidence.get('inactive_days', '')} | {money(c.saving, c.currency)} |"
+            f"{'' if c.inactive_days is None else c.inactive_days} | {money(c.saving, c.currency)} |"
         )
     if len(cands) > limit:
         lines.append(f"| … and {len(cands) - limit} more ({rest}) | | | | | |")

@@ -56,6 +56,7 @@ def apply_exclusions(candidates: Sequence[Candidate], exclusions: Any) -> Select
 
 
 def _candidate(row: Any) -> Candidate:
+    evidence = _json(row["evidence"]) or {}
     return Candidate(
         candidate_id=int(row["candidate_id"]),
         user_id=row["user_id"],
@@ -64,9 +65,10 @@ def _candidate(row: Any) -> Candidate:
         software_model=row["software_model"],
         state=row["state"],
         reason=row["reason"],
-        evidence=_json(row["evidence"]) or {},
         # text() results carry no column types: convert like the table's UtcDateTime would.
         evaluated_as_of=_AS_OF.process_result_value(row["evaluated_as_of"], None),
+        last_activity_at=evidence.get("last_activity_at"),
+        inactive_days=evidence.get("inactive_days"),
         user_status=row["user_status"],
         dept=row["dept"],
         role_id=row["role_id"],
