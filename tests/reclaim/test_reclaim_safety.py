@@ -4,10 +4,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.reclaim.conftest import USER_READ_SCOPES
-from tests.reclaim.world import AS_OF
+from tests.reclaim.world import ALIAS, AS_OF, RUN_ID
+from zoom_sam.reclaim import journal
 from zoom_sam.reclaim.guards import GuardExceeded
+from zoom_sam.reclaim.journal import Closing, Journal
+from zoom_sam.reclaim.plan import final_action
+from zoom_sam.reclaim.selection import load_candidates
+from zoom_sam.vocabulary import CandidateState
+from zoom_sam.warehouse.schema import removal_candidate, software_subscription
+from zoom_sam.warehouse.sql import run_sql_many
 from zoom_sam.zoom.errors import ZoomMissingScopes, ZoomTransientError, ZoomUncertainOutcome
 
 
@@ -166,6 +174,55 @@ def test_a_task_killed_between_intent_and_outcome_resolves_by_reading_state(any_
     else:
         assert world.writes() == [("PATCH", f"/v2/users/{user['id']}")]
         assert row["attempts"] == 2
+
+
+def test_a_task_killed_while_closing_the_confirmed_seats_leaves_them_open_and_the_retry_sends_nothing(
+        any_world, monkeypatch):
+    """The seats confirmed by the listing after the run close in batched transactions: a failure
+    inside one rolls its batch back whole, so no candidate is closed without its confirmation or
+    the reverse, and the retry confirms them from Zoom's state instead of writing again."""
+    world = any_world
+    users = [world.licensed(f"u{n}") for n in range(3)]
+    cands = [world.candidate(user) for user in users]
+
+    def killed_at_the_last_statement(conn, name, rows):
+        if name == "reclaim/end_subscription":
+            raise _Killed()
+        return run_sql_many(conn, name, rows)
+
+    monkeypatch.setattr(journal, "run_sql_many", killed_at_the_last_statement)
+    with pytest.raises(_Killed):
+        world.reclaim()
+    assert [world.state(c) for c in cands] == ["ready"] * 3
+    assert {row["status"] for row in world.actions()} == {"succeeded"}
+    assert all(row["confirmation"] is None for row in world.actions())
+    assert len(world.writes()) == 3 and all(world.user(u)["type"] == 1 for u in users)
+    monkeypatch.setattr(journal, "run_sql_many", run_sql_many)
+    world.sb.log.clear()
+
+    world.reclaim()  # the retry
+
+    assert [world.state(c) for c in cands] == ["closed_complete"] * 3 and world.writes() == []
+    assert all(row["confirmation"] for row in world.actions())
+
+
+def test_a_closing_batch_ends_only_the_subscriptions_it_closes_complete(any_world):
+    world = any_world
+    ignored, downgraded = world.licensed("ignored"), world.licensed("downgraded")
+    world.candidate(ignored), world.candidate(downgraded)
+    cands = {c.user_id: c for c in load_candidates(world.engine, ALIAS, AS_OF)}
+    first, second = cands[ignored["key"]], cands[downgraded["key"]]
+
+    Journal(world.engine, ALIAS, RUN_ID).confirm_and_close([
+        Closing(first, final_action(first), "type 2 still", CandidateState.ATTENTION_REQUIRED, "answered 2xx but ..."),
+        Closing(second, final_action(second), "type 1", CandidateState.CLOSED_COMPLETE, "reclaimed")])
+
+    with world.engine.connect() as conn:
+        closed = dict(conn.execute(sa.select(removal_candidate.c.user_id, removal_candidate.c.closed_at)).all())
+        active = dict(conn.execute(sa.select(software_subscription.c.user_id, software_subscription.c.active)).all())
+    assert world.state(first.candidate_id) == "attention_required" and closed[first.user_id] is None
+    assert world.state(second.candidate_id) == "closed_complete" and closed[second.user_id] is not None
+    assert active == {first.user_id: True, second.user_id: False}
 
 
 def test_a_lost_answer_to_an_addon_removal_is_settled_by_reading_settings(world):

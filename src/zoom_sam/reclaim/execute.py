@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zoom_sam.reclaim import effects
-from zoom_sam.reclaim.journal import Journal
+from zoom_sam.reclaim.journal import Closing, Journal
 from zoom_sam.reclaim.model import (
     DISASSOCIATE,
     DOWNGRADE,
@@ -50,6 +50,8 @@ MAX_SENDS = 3
 # Before reading whether a write whose answer was lost took effect: a 502 from a proxy can arrive
 # while Zoom is still applying the change, and reading too early would send it twice.
 SETTLE_PAUSE_SECONDS = 2.0
+# Seats closed per transaction after the confirming listing.
+CLOSE_BATCH = 500
 SETTINGS_SOURCE = "GET /users/{id}/settings"
 
 
@@ -211,24 +213,20 @@ class UserReclaim:
         self._close_confirmed(seat, action, record, self.records.source, results)
 
     def _close_confirmed(self, c, action, record, source, results, resolved: str | None = None) -> None:
-        text = effects.describe(action, source, record=record)
+        closing = _closing(c, action, record, source)
         if resolved:
-            self.journal.outcome(c, action, SUCCEEDED, message=resolved, confirmation=text)
+            self.journal.outcome(c, action, SUCCEEDED, message=resolved, confirmation=closing.confirmation)
         else:
-            self.journal.confirm(c, action, text)
-        if effects.applied(action, record=record):
-            self._finish(c, CandidateState.CLOSED_COMPLETE, f"reclaimed: {action.call}", results, actions=[action],
-                         confirmation=text)
-        else:
-            self._finish(c, CandidateState.ATTENTION_REQUIRED, f"Zoom answered 2xx to {action.call} but {text}",
-                         results, actions=[action])
+            self.journal.confirm(c, action, closing.confirmation)
+        self._finish(c, closing.state, closing.reason, results, actions=[action], confirmation=_kept(closing))
 
     def confirm_after_run(self, awaiting: list[Result]) -> list[Result]:
         """Confirm (or resolve) the seat writes of the run with one fresh read of the user records.
 
         Used when ``GET /users/{id}`` is not granted: the listing shows ``type`` with the seven
-        default scopes. A write whose outcome was unknown and shows no effect stays open; the
-        next attempt re-checks the user and sends it again.
+        default scopes. The confirmed seats close in batches of :data:`CLOSE_BATCH` per
+        transaction. A write whose outcome was unknown and shows no effect stays open; the next
+        attempt re-checks the user and sends it again.
         """
         awaiting = [r for r in awaiting if r.actions and effects.reads_record(r.actions[-1])]
         if not awaiting:
@@ -238,11 +236,14 @@ class UserReclaim:
         records = self.records.fresh([r.candidate.user_id for r in awaiting], statuses)
         source = "GET /users listing after the writes"
         out: dict[int, Result] = {}
+        confirmed = []
         for r in awaiting:
             c, action = r.candidate, r.actions[-1]
             record = records.get(c.user_id)
             if r.awaiting == "confirm":
-                self._close_confirmed(c, action, record, source, out)
+                closing = _closing(c, action, record, source)
+                confirmed.append(closing)
+                out[c.candidate_id] = Result(c, closing.state, closing.reason, [action], _kept(closing))
             elif effects.applied(action, record=record):
                 self._close_confirmed(c, action, record, source, out,
                                       resolved="the outcome was unknown; the listing after the run shows it applied")
@@ -250,6 +251,8 @@ class UserReclaim:
                 self.journal.outcome(c, action, NOT_APPLIED, message="the outcome was unknown; the listing after the "
                                      "run shows it was not applied (the next attempt re-checks and sends it again)")
                 out[c.candidate_id] = r
+        for start in range(0, len(confirmed), CLOSE_BATCH):
+            self.journal.confirm_and_close(confirmed[start:start + CLOSE_BATCH])
         return list(out.values())
 
     # ------------------------------------------------------------------ an earlier attempt
@@ -277,6 +280,8 @@ class UserReclaim:
                         f"change {'applied' if done else 'was not applied'}")
                     if not done:
                         continue
+                else:  # succeeded, not confirmed yet: the audit trail keeps what the read showed
+                    self.journal.confirm(c, action, text)
                 if name == final.name:
                     self._finish(c, CandidateState.CLOSED_COMPLETE if done else CandidateState.ATTENTION_REQUIRED,
                                  f"reclaimed: {action.call}" if done else f"Zoom accepted {action.call} earlier but {text}",
@@ -327,3 +332,16 @@ def _call(client: ZoomClient, action: Action) -> None:
         client.delete_user(action.user_id, action="disassociate")
     else:
         client.update_user_settings(action.user_id, {"feature": {action.flag: False}})
+
+
+def _closing(c: Candidate, action: Action, record: dict[str, Any] | None, source: str) -> Closing:
+    """How a confirmed write closes its candidate: complete when the record shows it applied."""
+    text = effects.describe(action, source, record=record)
+    if effects.applied(action, record=record):
+        return Closing(c, action, text, CandidateState.CLOSED_COMPLETE, f"reclaimed: {action.call}")
+    return Closing(c, action, text, CandidateState.ATTENTION_REQUIRED, f"Zoom answered 2xx to {action.call} but {text}")
+
+
+def _kept(closing: Closing) -> str | None:
+    """The confirmation a result carries: only a completed reclaim's."""
+    return closing.confirmation if closing.state == CandidateState.CLOSED_COMPLETE else None

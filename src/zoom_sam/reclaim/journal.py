@@ -21,7 +21,8 @@ settles any intent left without outcome by reading Zoom first.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -32,12 +33,23 @@ from zoom_sam.errors import RetryableError
 from zoom_sam.reclaim.model import PLANNED, REQUESTED, Action, Candidate
 from zoom_sam.vocabulary import RECLAIMABLE_STATES, CandidateState
 from zoom_sam.warehouse.schema import reclaim_action, removal_candidate
-from zoom_sam.warehouse.sql import run_sql
+from zoom_sam.warehouse.sql import run_sql, run_sql_many
 from zoom_sam.warehouse.upsert import upsert
 
 MESSAGE_LIMIT = 1000
 # Far longer than any pause between two writes of a live run for one candidate.
 CLAIM_LEASE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Closing:
+    """A candidate to close with what confirmed (or contradicted) its final write."""
+
+    cand: Candidate
+    action: Action
+    confirmation: str
+    state: CandidateState
+    reason: str
 
 
 class CandidateTaken(RetryableError):
@@ -121,15 +133,28 @@ class Journal:
 
     def confirm(self, cand: Candidate, action: Action, confirmation: str) -> None:
         """Attach what a re-read confirmed to an action that already succeeded."""
-        t = reclaim_action
+        now = _now()
         with self.engine.begin() as conn:
-            self._claim(conn, cand, _now(), open_only=False)
-            conn.execute(
-                t.update()
-                .where(t.c.profile_alias == self.profile_alias, t.c.candidate_id == cand.candidate_id,
-                       t.c.action == action.name, t.c.dry_run.is_(False))
-                .values(confirmation=_clip(confirmation, 400))
-            )
+            self._claim(conn, cand, now, open_only=False)
+            run_sql(conn, "reclaim/confirm_action", {**self._claim_params(cand, now, open_only=False),
+                                                     "action": action.name, "confirmation": _clip(confirmation, 400)})
+
+    def confirm_and_close(self, closings: Sequence[Closing]) -> None:
+        """Attach each confirmation and close each candidate, all in one transaction and one driver
+        call per statement: the seats the listing after a run confirmed, a thousand at a time."""
+        if not closings:
+            return
+        now = _now()
+        params = [{**self._claim_params(c.cand, now, open_only=False), **self._close_params(c.cand, c.state, c.reason, now),
+                   "action": c.action.name, "confirmation": _clip(c.confirmation, 400)} for c in closings]
+        with self.engine.begin() as conn:
+            claimed = run_sql_many(conn, "reclaim/claim_candidate", params).rowcount
+            if not (conn.dialect.supports_sane_multi_rowcount and claimed == len(closings)):
+                for c in closings:  # one at a time: which one another run holds, and CandidateTaken for it
+                    self._claim(conn, c.cand, now, open_only=False)
+            run_sql_many(conn, "reclaim/confirm_action", params)
+            run_sql_many(conn, "reclaim/close_candidate", params)
+            run_sql_many(conn, "reclaim/end_subscription", params)
 
     def planned(self, plans: Iterable[tuple[Candidate, list[Action]]]) -> None:
         """Dry run: record what a real run would send for each candidate, in batched transactions
@@ -151,9 +176,7 @@ class Journal:
 
     def _claim(self, conn: Connection, cand: Candidate, now: datetime, *, open_only: bool) -> None:
         """Compare-and-set the candidate's claim for this run, in the caller's transaction."""
-        params = {"profile_alias": self.profile_alias, "candidate_id": cand.candidate_id, "run_id": self.run_id,
-                  "now": now, "stale_before": now - CLAIM_LEASE, "open_only": open_only}
-        if run_sql(conn, "reclaim/claim_candidate", params).rowcount == 1:
+        if run_sql(conn, "reclaim/claim_candidate", self._claim_params(cand, now, open_only=open_only)).rowcount == 1:
             return
         c = removal_candidate.c
         state, claimed_by, claimed_at = conn.execute(
@@ -165,10 +188,17 @@ class Journal:
         raise CandidateTaken(f"candidate {cand.candidate_id} ({cand.email} {cand.software_model}) {why}; run "
                              f"{self.run_id} leaves it alone and sends nothing to Zoom for it")
 
+    def _claim_params(self, cand: Candidate, now: datetime, *, open_only: bool) -> dict[str, Any]:
+        return {"profile_alias": self.profile_alias, "candidate_id": cand.candidate_id, "run_id": self.run_id,
+                "now": now, "stale_before": now - CLAIM_LEASE, "open_only": open_only}
+
+    def _close_params(self, cand: Candidate, state: CandidateState, reason: str, now: datetime) -> dict[str, Any]:
+        return {"profile_alias": self.profile_alias, "candidate_id": cand.candidate_id, "state": state,
+                "close_reason": _clip(reason, 400), "now": now,
+                "closed_at": None if state == CandidateState.ATTENTION_REQUIRED else now}
+
     def _close(self, conn: Connection, cand: Candidate, state: CandidateState, reason: str, *, now: datetime) -> bool:
-        params = {"profile_alias": self.profile_alias, "candidate_id": cand.candidate_id, "state": state,
-                  "close_reason": _clip(reason, 400), "now": now,
-                  "closed_at": None if state == CandidateState.ATTENTION_REQUIRED else now}
+        params = self._close_params(cand, state, reason, now)
         closed = run_sql(conn, "reclaim/close_candidate", params).rowcount == 1
         if closed and state == CandidateState.CLOSED_COMPLETE:
             run_sql(conn, "reclaim/end_subscription", params)

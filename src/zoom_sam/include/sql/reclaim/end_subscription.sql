@@ -1,6 +1,7 @@
 -- A confirmed removal ends the candidate's subscription at once, as the next download would: the
 -- license position, the holders of the next sweep and every other reader agree with Zoom the same
--- day instead of showing the seat held until tomorrow's snapshot.
+-- day instead of showing the seat held until tomorrow's snapshot. Only a candidate closed complete
+-- ends its subscription, so the statement may run for every candidate a batch meant to close.
 UPDATE software_subscription
 SET active = FALSE, ended_at = :now, updated_at = :now
 WHERE profile_alias = :profile_alias
@@ -11,4 +12,5 @@ WHERE profile_alias = :profile_alias
         AND rc.profile_alias = software_subscription.profile_alias
         AND rc.user_id = software_subscription.user_id
         AND rc.identifier = software_subscription.identifier
+        AND rc.state = :state_closed_complete
   )

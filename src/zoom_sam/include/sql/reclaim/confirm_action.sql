@@ -1,0 +1,8 @@
+-- Attach what a re-read of Zoom showed to a reclaim write that already succeeded (the audit
+-- trail's confirmation), in the transaction that closes its candidate.
+UPDATE reclaim_action
+SET confirmation = :confirmation
+WHERE profile_alias = :profile_alias
+  AND candidate_id = :candidate_id
+  AND action = :action
+  AND dry_run = FALSE
