@@ -21,7 +21,8 @@ from the ``job_result`` rows the tasks wrote:
   1.05 is the lowest ratio a phase can reach;
 * a naive sequential client's time for the same minimal calls, measured on a sample of one
   settings read and one history listing per holder for 50 holders, and extrapolated;
-* the peak resident memory of the process that ran the DAG (every task runs in it).
+* the peak resident memory of the process that ran the DAG (every task runs in it), and of each
+  task (sampled every 0.2 s while it ran): which task grows it.
 
 Then the activity phase with 4 shards in 4 concurrent processes (``zoom_sam.activity.shard`` as the mapped
 ``sweep_activity`` tasks run it, on the onboarding window of a fresh warehouse), against the same
@@ -37,6 +38,11 @@ plus a real reclaim's re-checks: about 13 minutes in all at 3,000 holders, 4.5 a
 the automatic onboarding reclaim about as long again, so ``--holders 100000`` runs for about five
 and a half hours. ``--modes dry_run --days 1 --shards 0`` narrows it to the onboarding day in dry
 run: about an hour at 100,000 holders.
+
+``--unpaced`` measures memory only: the sandbox answers without latency and with limits no run
+reaches (5,000/s per category, the client told the same), so the same DAG run at 100,000 holders
+takes about six minutes. Memory does not depend on pacing (the same tasks hold the same rows);
+spans and ratios of such a run say nothing about Zoom's limits and are not printed.
 """
 from __future__ import annotations
 
@@ -47,6 +53,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -69,6 +76,9 @@ NAIVE_SAMPLE = 50
 RATIO_TARGET = 1.10
 SPEEDUP_TARGET = 5
 MEMORY_TARGET_MB = 400
+MEMORY_SAMPLE_S = 0.2
+# --unpaced: limits no run reaches, so a run at size takes minutes; its memory is the paced run's.
+UNPACED_LIMITS = {"Light": 5_000, "Medium": 5_000, "Heavy": 5_000}
 ALIAS = "bench"
 DAG_ID = f"zoom_sam__{ALIAS}"
 WAREHOUSE_CONN = "bench_warehouse"
@@ -104,33 +114,36 @@ def run(quick: bool) -> None:
     measure(QUICK_HOLDERS if quick else HOLDERS, SHARDS)
 
 
-def measure(holders: int, shards: int, modes: tuple[str, ...] = MODES, day_count: int = len(DAYS)) -> None:
+def measure(holders: int, shards: int, modes: tuple[str, ...] = MODES, day_count: int = len(DAYS),
+            unpaced: bool = False) -> None:
     """``modes`` and ``day_count`` (the onboarding day, then the day after) narrow a long run at size;
-    ``shards`` 0 leaves out the sharded sweep."""
+    ``shards`` 0 leaves out the sharded sweep; ``unpaced`` measures only memory, in minutes."""
     from zoom_sandbox.process import SandboxProcess
     from zoom_sam.zoom.ratelimit import PLAN_LIMITS
 
     limits = PLAN_LIMITS[PLAN]
     users = round(holders / LICENSED_PER_USER)
-    print(f"account: {users:,} users (about {holders:,} holders), {PLAN} plan (Light {limits['Light']:g}/s, "
-          f"Medium {limits['Medium']:g}/s, Heavy {limits['Heavy']:g}/s), {LATENCY_MS} ms latency", flush=True)
+    pace = dict(latency_ms=0, rate_limits=UNPACED_LIMITS) if unpaced else dict(latency_ms=LATENCY_MS)
+    print(f"account: {users:,} users (about {holders:,} holders), " + (
+        "unpaced (no latency, every limit 5,000/s): memory only, spans not against Zoom's limits" if unpaced else
+        f"{PLAN} plan (Light {limits['Light']:g}/s, Medium {limits['Medium']:g}/s, Heavy {limits['Heavy']:g}/s), "
+        f"{LATENCY_MS} ms latency"), flush=True)
     with _airflow_home():
         per_call = None
         for mode in modes:
-            with SandboxProcess(users=users, anchor=ANCHOR.date(), latency_ms=LATENCY_MS) as sandbox, \
-                    _profile(mode=mode):
-                connection = sandbox.connection_json()
+            with SandboxProcess(users=users, anchor=ANCHOR.date(), **pace) as sandbox, _profile(mode=mode):
+                connection = _unpaced(sandbox.connection_json()) if unpaced else sandbox.connection_json()
                 days = []
                 for n, kind in enumerate(DAYS[:day_count]):
                     if n:
                         _advance(sandbox.root_url, DAY)
                     as_of = ANCHOR + n * DAY
                     days.append((kind, as_of, run_child("day", json.dumps({"as_of": as_of.isoformat()}), connection)))
-                if per_call is None:
+                if per_call is None and not unpaced:
                     per_call = naive_per_call(connection)
             for kind, as_of, result in days:
                 _report(mode, kind, as_of, result, limits, per_call)
-        if not shards:
+        if not shards or unpaced:
             return
         with SandboxProcess(users=users, anchor=ANCHOR.date(), latency_ms=LATENCY_MS) as sandbox, \
                 _profile(mode="dry_run", activity=False, reclaim=False) as warehouse:
@@ -139,11 +152,15 @@ def measure(holders: int, shards: int, modes: tuple[str, ...] = MODES, day_count
             _sharded(warehouse, shards, connection, limits, per_call)
 
 
-def _report(mode: str, kind: str, as_of: datetime, result: dict, limits: dict, per_call: float) -> None:
+def _report(mode: str, kind: str, as_of: datetime, result: dict, limits: dict, per_call: float | None) -> None:
     print(f"\nmode {mode}, {kind} day (as of {as_of:%Y-%m-%d}): DAG run {result['state']}, "
           f"wall {result['wall_s']:.1f} s, peak memory of the DAG run process {result['peak_mb']:.0f} MB "
           f"(target < {MEMORY_TARGET_MB})", flush=True)
-    phase_table(result["tasks"], limits, per_call)
+    if per_call is not None:
+        phase_table(result["tasks"], limits, per_call)
+    print("  peak memory per task (and its span): " + ", ".join(
+        f"{t['task_id']} {t['peak_mb']:.0f} MB ({t['finished'] - t['started']:.1f} s)"
+        for t in sorted(result["tasks"], key=lambda t: t["started"]) if t.get("peak_mb")), flush=True)
 
 
 def phase_table(tasks: list[dict], limits: dict, per_call: float) -> None:
@@ -206,6 +223,15 @@ def _sharded(warehouse: str, shards: int, connection: str, limits: dict, per_cal
           f"ended after {', '.join(f'{e:.1f}' for e in ends)} s; "
           f"429s {sum(r['summary']['api']['throttled_429'] for r in results)}; "
           f"{_ratio(per_call * sum(minimal.values()), span)}x faster than a sequential client", flush=True)
+
+
+def _unpaced(connection: str) -> str:
+    """The sandbox's connection with the client's limits raised to the unpaced sandbox's."""
+    conn = json.loads(connection)
+    extra = conn.get("extra") or {}
+    extra = json.loads(extra) if isinstance(extra, str) else extra
+    conn["extra"] = {**extra, "rate_limits": UNPACED_LIMITS}
+    return json.dumps(conn)
 
 
 def _ratio(value: float, base: float, target: float | None = None) -> str:
@@ -302,8 +328,22 @@ def _child(arg: dict) -> dict:
     import logging
 
     logging.getLogger("zoom_sam").setLevel(logging.WARNING)
+    samples: list[tuple[float, float]] = []
+    threading.Thread(target=_sample_memory, args=(samples,), daemon=True).start()
     out = _shard(arg) if "shard" in arg else _dag_run(datetime.fromisoformat(arg["as_of"]))
+    for task in out.get("tasks", ()):
+        during = [mb for at, mb in samples if task["started"] - MEMORY_SAMPLE_S <= at <= task["finished"] + MEMORY_SAMPLE_S]
+        task["peak_mb"] = max(during, default=None)
     return {**out, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _sample_memory(samples: list[tuple[float, float]]) -> None:
+    """(time, resident MB) of this process every :data:`MEMORY_SAMPLE_S`: which task grew it."""
+    while True:
+        with open("/proc/self/status") as status:
+            rss = next(line for line in status if line.startswith("VmRSS:"))
+        samples.append((time.time(), int(rss.split()[1]) / 1024))
+        time.sleep(MEMORY_SAMPLE_S)
 
 
 def _dag_run(as_of: datetime) -> dict:
@@ -356,6 +396,8 @@ if __name__ == "__main__":
     parser.add_argument("--modes", default=",".join(MODES), help="reclaim modes to run (default: dry_run,automatic)")
     parser.add_argument("--days", type=int, choices=(1, 2), default=2,
                         help="1: the onboarding day only; 2: and the day after (default)")
+    parser.add_argument("--unpaced", action="store_true",
+                        help="memory only: no latency and limits no run reaches, so 100,000 holders take minutes")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -364,4 +406,4 @@ if __name__ == "__main__":
         modes = tuple(m for m in args.modes.split(",") if m)
         if not modes or set(modes) - set(MODES):
             parser.error(f"--modes: a comma-separated list of {', '.join(MODES)}")
-        measure(args.holders, args.shards, modes, args.days)
+        measure(args.holders, args.shards, modes, args.days, args.unpaced)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from collections.abc import Mapping
 from datetime import date
 
 from project import pythonpath
@@ -22,9 +23,11 @@ class SandboxProcess:
     """``with SandboxProcess(users=2000, anchor=date) as sb: sb.connection_json()``."""
 
     def __init__(self, *, users: int, anchor: date, seed: int = 7, plan: str = "business",
-                 latency_ms: float = 0) -> None:
+                 latency_ms: float = 0, rate_limits: Mapping[str, int] | None = None) -> None:
         self.args = ["--port", "0", "--users", str(users), "--seed", str(seed), "--plan", plan,
                      "--anchor", anchor.isoformat(), "--latency-ms", str(latency_ms)]
+        for category, limit in (rate_limits or {}).items():
+            self.args += ["--rate-limit", f"{category}={limit}"]
         self.process: subprocess.Popen | None = None
         self.root_url = ""
 

@@ -141,7 +141,7 @@ class Journal:
 
     def confirm_and_close(self, closings: Sequence[Closing]) -> None:
         """Attach each confirmation and close each candidate, all in one transaction and one driver
-        call per statement: the seats the listing after a run confirmed, a thousand at a time."""
+        call per statement: the seats the listing after a run confirmed, hundreds at a time."""
         if not closings:
             return
         now = _now()
