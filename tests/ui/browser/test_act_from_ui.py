@@ -122,7 +122,7 @@ def test_the_sam_manager_connects_runs_and_approves_all_but_one_user(stack, zoom
         kept = _a_candidate_to_keep(stack, run_id)
         answer = _approve_all_but(page, waiting_mail, kept, artifacts)
         state = _until(stack, "the run ends", lambda: _ended(api, run_id), FINISHED_S)
-        assert state == "success", _task_states(api, run_id)
+        assert state == "success", f"task states: {_task_states(api, run_id)}"
         page.goto(f"/dags/{DAG_ID}/runs/{quote(run_id, safe='')}")
         page.get_by_text("Success", exact=True).first.wait_for()
         page.screenshot(path=artifacts / "act-run-done.png")
