@@ -107,7 +107,8 @@ def test_the_request_quotes_each_users_last_activity_and_idle_days_from_the_evid
     world.candidate(world.licensed("ann"), state="awaiting_approval", last_activity_at="2026-08-01T09:30:00Z",
                     inactive_days=118)
     world.candidate(world.licensed("bob"), state="awaiting_approval")
-    world.record_rules(settings := make_profile("approval"))
+    settings = make_profile("approval")
+    world.record_rules(settings)
 
     body = approval_request(context_for(world.engine, settings, AS_OF, run_id=RUN_ID), None).body
 

@@ -74,4 +74,4 @@ def run_sql_many(conn: sa.Connection, name: str, rows: list[dict]) -> sa.CursorR
     typed = [sa.bindparam(k, type_=UtcDateTime) for k in values[0] if any(isinstance(v[k], datetime) for v in values)]
     if typed:
         stmt = stmt.bindparams(*typed)
-    return conn.execute(stmt, values[0] if len(values) == 1 else values)
+    return conn.execute(stmt, values)  # one row: a plain execution, any statement
