@@ -193,8 +193,8 @@ class Journal:
                 "now": now, "stale_before": now - CLAIM_LEASE, "open_only": open_only}
 
     def _close_params(self, cand: Candidate, state: CandidateState, reason: str, now: datetime) -> dict[str, Any]:
-        return {"profile_alias": self.profile_alias, "candidate_id": cand.candidate_id, "state": state,
-                "close_reason": _clip(reason, 400), "now": now,
+        return {"profile_alias": self.profile_alias, "candidate_id": cand.candidate_id, "user_id": cand.user_id,
+                "identifier": cand.identifier, "state": state, "close_reason": _clip(reason, 400), "now": now,
                 "closed_at": None if state == CandidateState.ATTENTION_REQUIRED else now}
 
     def _close(self, conn: Connection, cand: Candidate, state: CandidateState, reason: str, *, now: datetime) -> bool:
