@@ -4,7 +4,8 @@
 Without it the record comes from ``GET /users?status=...`` (the seven default scopes): one
 listing serves every candidate of the run, so it costs ``account users / 300`` calls however
 many candidates there are, instead of one call each. The listing keeps only the users asked for,
-so memory does not grow with the account.
+and of each only what reclaim decides on (:data:`KEPT_FIELDS`): a real reclaim at 100,000 holders
+writes to tens of thousands of users, and holds their records twice (before and after the writes).
 """
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from zoom_sam.zoom.client import ZoomClient
 
 log = logging.getLogger(__name__)
+
+# What the re-check and the confirmation read from a record; Zoom's user object has twenty fields more.
+KEPT_FIELDS = ("id", "email", "status", "type")
 
 
 class UserRecords:
@@ -79,7 +83,7 @@ class UserRecords:
 
     def _get(self, key: str) -> dict[str, Any] | None:
         try:
-            return self.client.get_user(key)
+            return _kept(self.client.get_user(key))
         except ZoomNotFound:
             return None
 
@@ -97,7 +101,11 @@ class UserRecords:
                     key = user.get("id") or str(user.get("email", "")).lower()
                     if key in keys:
                         found += 1
-                        yield key, user
+                        yield key, _kept(user)
                         if found == len(keys):
                             return
         log.info("user listing: %d of %d candidate users found", found, len(keys))
+
+
+def _kept(user: dict[str, Any]) -> dict[str, Any]:
+    return {field: user[field] for field in KEPT_FIELDS if field in user}
