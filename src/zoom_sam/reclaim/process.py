@@ -40,7 +40,7 @@ from zoom_sam.process import RunContext, Summary, ZoomAccess
 from zoom_sam.reclaim import guards
 from zoom_sam.reclaim.approval import APPROVAL_ANSWER, approved, approved_ids
 from zoom_sam.reclaim.budget import minimal_calls
-from zoom_sam.reclaim.downloaded import Downloaded, load_downloaded
+from zoom_sam.reclaim.downloaded import load_downloaded
 from zoom_sam.reclaim.dry_run import plan_dry_run
 from zoom_sam.reclaim.execute import SETTLE_PAUSE_SECONDS, UserReclaim
 from zoom_sam.reclaim.journal import Journal
@@ -124,13 +124,12 @@ def reclaim(ctx: RunContext, zoom: ZoomAccess, mode: Mode, *, settle_pause: floa
         for cand, rule in selection.excluded:
             journal.close(cand, CandidateState.CLOSED_SKIPPED, f"excluded at reclaim time by {rule}")
     if selection.eligible:
-        downloaded = load_downloaded(engine, alias, ctx.as_of)
         if outcome.dry_run:
-            outcome.results = plan_dry_run(journal, selection.eligible, downloaded,
+            outcome.results = plan_dry_run(journal, selection.eligible, load_downloaded(engine, alias, ctx.as_of),
                                            excluded_identifiers=profile.exclusions.identifiers, rules=ctx.rules)
         else:
             client = zoom.client()
-            _reclaim_users(client, journal, ctx, selection.eligible, downloaded, outcome, settle_pause)
+            _reclaim_users(client, journal, ctx, selection.eligible, outcome, settle_pause)
             outcome.api = client.stats()
     if not outcome.dry_run and outcome.reclaimed:
         _reconcile_again(ctx, zoom)
@@ -150,7 +149,7 @@ def _reconcile_again(ctx: RunContext, zoom: ZoomAccess) -> None:
 
 
 def _reclaim_users(client: ZoomClient, journal: Journal, ctx: RunContext, eligible: tuple[Candidate, ...],
-                   downloaded: Downloaded, outcome: Outcome, settle_pause: float) -> None:
+                   outcome: Outcome, settle_pause: float) -> None:
     missing = missing_by_process(client.granted_scopes)
     if RECLAIM in missing:
         raise ZoomMissingScopes(
@@ -158,8 +157,9 @@ def _reclaim_users(client: ZoomClient, journal: Journal, ctx: RunContext, eligib
             f"{describe_missing({RECLAIM: missing[RECLAIM]})}; add them to the Zoom app (nothing was changed)",
             missing=missing[RECLAIM], processes={RECLAIM: missing[RECLAIM]})
     records = UserRecords(client)
-    outcome.minimal = minimal_calls(eligible, downloaded, per_user=records.per_user, rules=ctx.rules,
-                                    page_size=client.config.page_size)
+    # What the download read serves only the budget here: not kept while tens of thousands of users are written.
+    outcome.minimal = minimal_calls(eligible, load_downloaded(ctx.warehouse, ctx.profile.alias, ctx.as_of),
+                                    per_user=records.per_user, rules=ctx.rules, page_size=client.config.page_size)
     statuses = [UserStatus.ACTIVE] + ([UserStatus.PENDING] if any(c.is_pending for c in eligible) else [])
     worker = UserReclaim(client, journal, records, settle_pause=settle_pause,
                          excluded_identifiers=ctx.profile.exclusions.identifiers, rules=ctx.rules)
