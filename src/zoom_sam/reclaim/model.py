@@ -133,7 +133,7 @@ class Candidate:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     """One write to Zoom on behalf of a candidate."""
 
@@ -152,7 +152,7 @@ class Action:
         return f'PATCH /users/{self.user_id}/settings {{"feature": {{"{self.flag}": false}}}}'
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     """What happened to one candidate in this run (or, in a dry run, what would have)."""
 

@@ -36,7 +36,20 @@ def load_candidates(engine: Engine, profile_alias: str, as_of: datetime) -> list
     """This profile's open candidates of the reconcile that ran for ``as_of``."""
     with engine.connect() as conn:
         rows = run_sql(conn, "reclaim/select_candidates", {"profile_alias": profile_alias, "as_of": as_of})
-        return [_candidate(row._mapping) for row in rows]
+        one = _Shared()
+        return [_candidate(row._mapping, one) for row in rows]
+
+
+class _Shared:
+    """One object per distinct value: a run at size holds tens of thousands of candidates whose
+    model, state, reason, as-of, cost and department repeat, each read as an object of its own."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[type, Any], Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        # Keyed with the type too: Decimal("1") == 1 == True, and each must stay what it is.
+        return value if value is None else self._seen.setdefault((type(value), value), value)
 
 
 def apply_exclusions(candidates: Sequence[Candidate], exclusions: Any) -> Selection:
@@ -55,31 +68,31 @@ def apply_exclusions(candidates: Sequence[Candidate], exclusions: Any) -> Select
     return Selection(tuple(eligible), tuple(excluded))
 
 
-def _candidate(row: Any) -> Candidate:
+def _candidate(row: Any, one: _Shared) -> Candidate:
     evidence = _json(row["evidence"]) or {}
     return Candidate(
         candidate_id=int(row["candidate_id"]),
         user_id=row["user_id"],
-        identifier=row["identifier"],
+        identifier=one(row["identifier"]),
         email=row["email"],
-        software_model=row["software_model"],
-        state=row["state"],
-        reason=row["reason"],
+        software_model=one(row["software_model"]),
+        state=one(row["state"]),
+        reason=one(row["reason"]),
         # text() results carry no column types: convert like the table's UtcDateTime would.
-        evaluated_as_of=_AS_OF.process_result_value(row["evaluated_as_of"], None),
+        evaluated_as_of=one(_AS_OF.process_result_value(row["evaluated_as_of"], None)),
         last_activity_at=evidence.get("last_activity_at"),
         inactive_days=evidence.get("inactive_days"),
-        user_status=row["user_status"],
-        dept=row["dept"],
-        role_id=row["role_id"],
-        group_ids=tuple(str(g) for g in _json(row["group_ids"]) or ()),
+        user_status=one(row["user_status"]),
+        dept=one(row["dept"]),
+        role_id=one(row["role_id"]),
+        group_ids=one(tuple(str(g) for g in _json(row["group_ids"]) or ())),
         subscription_excluded=bool(row["subscription_excluded"]),
-        subscription_exclusion_rule=row["subscription_exclusion_rule"],
-        unit_cost=Decimal(str(row["unit_cost"])) if row["unit_cost"] is not None else None,
-        currency=row["currency"],
-        approval_run_id=row["approval_run_id"],
-        approval_decision=row["approval_decision"],
-        approval_by=row["approval_by"],
+        subscription_exclusion_rule=one(row["subscription_exclusion_rule"]),
+        unit_cost=one(Decimal(str(row["unit_cost"]))) if row["unit_cost"] is not None else None,
+        currency=one(row["currency"]),
+        approval_run_id=one(row["approval_run_id"]),
+        approval_decision=one(row["approval_decision"]),
+        approval_by=one(row["approval_by"]),
         approval_at=_AS_OF.process_result_value(row["approval_at"], None),
     )
 

@@ -10,6 +10,7 @@ writes to tens of thousands of users, and holds their records twice (before and 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import closing
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# What the re-check and the confirmation read from a record; Zoom's user object has twenty fields more.
-KEPT_FIELDS = ("id", "email", "status", "type")
+# What the re-check and the confirmation read from a record (the key names the user); Zoom's user
+# object has twenty fields more.
+KEPT_FIELDS = ("status", "type")
 
 
 class UserRecords:
@@ -73,12 +75,17 @@ class UserRecords:
             return self._snapshot.get(key)
 
     def fresh(self, keys: Iterable[str], statuses: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The records of ``keys`` as they are now (after writes), read again from Zoom."""
+        """The records of ``keys`` as they are now (after writes), read again from Zoom.
+
+        From the listing, only after a round of writes, when the snapshot taken before them is
+        stale: it is let go first (the next round takes a new one), so the run never holds two."""
         keys = set(keys)
         if not keys:
             return {}
         if self.per_user:
             return {k: rec for k in keys if (rec := self._get(k)) is not None}
+        with self._lock:
+            self._snapshot = {}
         return self._list(keys, statuses)
 
     def _get(self, key: str) -> dict[str, Any] | None:
@@ -108,4 +115,5 @@ class UserRecords:
 
 
 def _kept(user: dict[str, Any]) -> dict[str, Any]:
-    return {field: user[field] for field in KEPT_FIELDS if field in user}
+    return {field: sys.intern(v) if isinstance(v := user[field], str) else v
+            for field in KEPT_FIELDS if field in user}
