@@ -5,7 +5,7 @@ Without it the record comes from ``GET /users?status=...`` (the seven default sc
 listing serves every candidate of the run, so it costs ``account users / 300`` calls however
 many candidates there are, instead of one call each. The listing keeps only the users asked for,
 and of each only what reclaim decides on (:data:`KEPT_FIELDS`): a real reclaim at 100,000 holders
-writes to tens of thousands of users, and holds their records twice (before and after the writes).
+writes to tens of thousands of users and reads their records twice (before and after the writes).
 """
 from __future__ import annotations
 
