@@ -90,7 +90,9 @@ class UserReclaim:
         return list(results.values())
 
     def _user(self, cands: Sequence[Candidate], results: dict[int, Result]) -> None:
-        self._resume(cands, results)
+        # Read once: resuming sends nothing, so the attempts each write counts stay what they were.
+        journal = {c.candidate_id: self.journal.entries(c.candidate_id) for c in cands}
+        self._resume(cands, journal, results)
         todo = [c for c in cands if c.candidate_id not in results]
         if not todo:
             return
@@ -103,11 +105,11 @@ class UserReclaim:
                 self._finish(c, verdict.state, verdict.reason, results)
         go = check.go(todo)
         if go:
-            self._act(go, plan_user(go), results)
+            self._act(go, plan_user(go), journal, results)
 
-    def _act(self, go: list[Candidate], steps: list[tuple[Candidate, Action]], results: dict[int, Result]) -> None:
+    def _act(self, go: list[Candidate], steps: list[tuple[Candidate, Action]],
+             rows: dict[int, dict[str, dict[str, Any]]], results: dict[int, Result]) -> None:
         seat = next((c for c in go if c.is_seat), None)
-        rows = {c.candidate_id: self.journal.entries(c.candidate_id) for c in go}
         removed: list[tuple[Candidate, Action]] = []
         for c, action in steps:
             if action.flag is None or c.candidate_id in results:
@@ -257,7 +259,8 @@ class UserReclaim:
 
     # ------------------------------------------------------------------ an earlier attempt
 
-    def _resume(self, cands: Sequence[Candidate], results: dict[int, Result]) -> None:
+    def _resume(self, cands: Sequence[Candidate], journal: dict[int, dict[str, dict[str, Any]]],
+                results: dict[int, Result]) -> None:
         """Settle what an earlier, interrupted attempt left: read the state, never re-send blindly.
 
         An intent without outcome is resolved by the state read (applied or not applied); a
@@ -265,7 +268,7 @@ class UserReclaim:
         Everything else goes through the normal re-check, which sends only what is still needed.
         """
         for c in cands:
-            rows = self.journal.entries(c.candidate_id)
+            rows = journal[c.candidate_id]
             final = final_action(c)
             for name, row in rows.items():
                 if row["status"] not in UNRESOLVED and not (name == final.name and row["status"] == SUCCEEDED):
