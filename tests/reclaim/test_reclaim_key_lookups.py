@@ -2,7 +2,7 @@
 
 A real reclaim at 100,000 holders closes tens of thousands of candidates, a few statements each:
 one that reads every active subscription of the profile per candidate turned closing them from a
-fraction of a second into most of an hour. SQLite's query plan shows which index each statement
+fraction of a second into about twenty minutes. SQLite's query plan shows which index each statement
 searches with, without a table of that size.
 """
 from __future__ import annotations

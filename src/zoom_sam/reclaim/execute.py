@@ -53,6 +53,8 @@ SETTLE_PAUSE_SECONDS = 2.0
 # Seats closed per transaction after the confirming listing.
 CLOSE_BATCH = 500
 SETTINGS_SOURCE = "GET /users/{id}/settings"
+# Each candidate's journal rows by action (``Journal.entries``), by candidate id.
+_Entries = dict[int, dict[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,8 @@ class UserReclaim:
 
     def _user(self, cands: Sequence[Candidate], results: dict[int, Result]) -> None:
         # Read once: resuming sends nothing, so the attempts each write counts stay what they were.
-        journal = {c.candidate_id: self.journal.entries(c.candidate_id) for c in cands}
-        self._resume(cands, journal, results)
+        entries = {c.candidate_id: self.journal.entries(c.candidate_id) for c in cands}
+        self._resume(cands, entries, results)
         todo = [c for c in cands if c.candidate_id not in results]
         if not todo:
             return
@@ -105,16 +107,16 @@ class UserReclaim:
                 self._finish(c, verdict.state, verdict.reason, results)
         go = check.go(todo)
         if go:
-            self._act(go, plan_user(go), journal, results)
+            self._act(go, plan_user(go), entries, results)
 
-    def _act(self, go: list[Candidate], steps: list[tuple[Candidate, Action]],
-             rows: dict[int, dict[str, dict[str, Any]]], results: dict[int, Result]) -> None:
+    def _act(self, go: list[Candidate], steps: list[tuple[Candidate, Action]], entries: _Entries,
+             results: dict[int, Result]) -> None:
         seat = next((c for c in go if c.is_seat), None)
         removed: list[tuple[Candidate, Action]] = []
         for c, action in steps:
             if action.flag is None or c.candidate_id in results:
                 continue
-            sent = self._send(c, action, rows[c.candidate_id].get(action.name))
+            sent = self._send(c, action, entries[c.candidate_id].get(action.name))
             if sent.ok:
                 removed.append((c, action))
             elif sent.gone:
@@ -131,7 +133,7 @@ class UserReclaim:
         if seat is None or seat.candidate_id in results:
             return
         action = final_action(seat)
-        sent = self._send(seat, action, rows[seat.candidate_id].get(action.name))
+        sent = self._send(seat, action, entries[seat.candidate_id].get(action.name))
         if sent.ok:
             self._confirm_seat(seat, action, results)
         elif sent.gone:
@@ -259,8 +261,7 @@ class UserReclaim:
 
     # ------------------------------------------------------------------ an earlier attempt
 
-    def _resume(self, cands: Sequence[Candidate], journal: dict[int, dict[str, dict[str, Any]]],
-                results: dict[int, Result]) -> None:
+    def _resume(self, cands: Sequence[Candidate], entries: _Entries, results: dict[int, Result]) -> None:
         """Settle what an earlier, interrupted attempt left: read the state, never re-send blindly.
 
         An intent without outcome is resolved by the state read (applied or not applied); a
@@ -268,7 +269,7 @@ class UserReclaim:
         Everything else goes through the normal re-check, which sends only what is still needed.
         """
         for c in cands:
-            rows = journal[c.candidate_id]
+            rows = entries[c.candidate_id]
             final = final_action(c)
             for name, row in rows.items():
                 if row["status"] not in UNRESOLVED and not (name == final.name and row["status"] == SUCCEEDED):

@@ -115,5 +115,7 @@ class UserRecords:
 
 
 def _kept(user: dict[str, Any]) -> dict[str, Any]:
-    return {field: sys.intern(v) if isinstance(v := user[field], str) else v
-            for field in KEPT_FIELDS if field in user}
+    kept = {field: user[field] for field in KEPT_FIELDS if field in user}
+    if isinstance(kept.get("status"), str):
+        kept["status"] = sys.intern(kept["status"])  # a handful of values, else one string per user
+    return kept
