@@ -74,6 +74,51 @@ def test_a_shard_joining_others_starts_at_its_share(shards):
         assert rates(b) == {"Medium": 30.0, "Light": 40.0}
 
 
+def joining_waits(share: SharedRate, meanwhile=lambda: None) -> list[float]:
+    """The pauses ``share`` makes while joining, ``meanwhile`` run in each (the others renewing)."""
+    waits: list[float] = []
+    real_wait = share._stop.wait
+
+    def wait(seconds: float) -> bool:
+        if seconds != shared_rate.JOIN_POLL_S:
+            return real_wait(seconds)  # the renewal thread's (parked) wait
+        waits.append(seconds)
+        meanwhile()
+        return False
+
+    share._stop.wait = wait
+    return waits
+
+
+def test_a_joiner_starts_as_soon_as_the_others_send_at_its_share(shards, monkeypatch):
+    """The shard already sending keeps the whole limit until it has seen the joiner, then halves;
+    the joiner starts at that moment, not after a fixed wait (the limit never lies idle)."""
+    monkeypatch.setattr(shared_rate, "JOIN_WAIT_S", 1.5)
+    a, b = shards(2)
+    with a:
+        waits = joining_waits(b, meanwhile=a._renew)
+        with b:
+            assert waits == [shared_rate.JOIN_POLL_S]
+            assert rates(a) == rates(b) == {"Medium": 30.0, "Light": 40.0}
+
+
+def test_a_joiner_waits_while_another_still_sends_faster_and_no_longer_than_the_join_wait(shards, monkeypatch):
+    """A shard that does not renew (its warehouse connection failing: it then sends at the safe
+    1/n) holds a joiner at most JOIN_WAIT_S; one that has already slowed holds it not at all."""
+    monkeypatch.setattr(shared_rate, "JOIN_WAIT_S", 1.0)
+    a, b, c = shards(3)
+    with a:  # alone: the whole limit, and it never renews again
+        waits = joining_waits(b)
+        with b:
+            assert sum(waits) == pytest.approx(shared_rate.JOIN_WAIT_S)
+            a._renew()
+            assert rates(a)["Medium"] == 30.0
+            waits = joining_waits(c, meanwhile=lambda: (a._renew(), b._renew()))
+            with c:
+                assert waits == [shared_rate.JOIN_POLL_S]
+                assert [rates(s)["Medium"] for s in (a, b, c)] == [20.0, 20.0, 20.0]
+
+
 def test_shards_sending_together_split_the_limit_and_the_last_one_takes_it_all(shards, clock):
     a, b, c = shards(3)
     for share in (a, b, c):

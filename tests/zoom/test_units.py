@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import deque
 
 import itertools
+import math
 import pickle
 import threading
 from datetime import datetime, timezone
@@ -287,6 +288,32 @@ def test_limiter_caps_late_wakeups_in_any_sliding_second():
     releases.sort()
     worst = max(sum(1 for r in releases[i:] if r - releases[i] < 1.0) for i in range(len(releases)))
     assert worst <= 50
+
+
+@pytest.mark.parametrize(("rate", "per_second"), [(15, 14.25), (60 / 7, 8), (10, 9.5), (60, 57)])
+def test_limiter_sends_its_whole_pace_within_the_whole_limit(rate, per_second):
+    """A fractional pace is kept on average, not rounded down to whole calls a second (a shard at
+    a quarter of 57/s would send 14), yet no second ever holds more than the whole part of the
+    limit, so shards of one account stay within it together whatever their phases (seven shards
+    of 60/s: 8 each, not 8.14)."""
+    clock = {"t": 1000.0}
+
+    def sleep(s):
+        clock["t"] += max(s, 1e-6)  # a real sleep always passes some time, whatever float rounding asked
+
+    lim = RateLimiter(rate, name="Medium", clock=lambda: clock["t"], sleep=sleep)
+    releases = []
+    for _ in range(int(per_second * 40)):
+        lim.acquire()
+        releases.append(clock["t"])
+    seconds = releases[-1] - releases[0]
+    assert len(releases) / seconds == pytest.approx(per_second, rel=0.01)
+    per_window: dict[int, int] = {}
+    for t in releases:
+        per_window[int(t)] = per_window.get(int(t), 0) + 1
+    assert max(per_window.values()) <= int(rate)
+    worst = max(sum(1 for r in releases[i:] if r - releases[i] < 1.0) for i in range(len(releases)))
+    assert worst <= math.ceil(per_second)
 
 
 def test_plan_limits():

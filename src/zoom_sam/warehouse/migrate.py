@@ -21,7 +21,8 @@ staging, the token store, the run locks and the activity shards' leases (additiv
 it is about to write; 4, the indexes the views in the Airflow UI page by (docs/ui.md); 5, the
 approval request and answer on ``removal_candidate`` and ``reclaim_action`` (additive columns) and
 the index that finds a run's request (docs/reclaim.md); 6, the ``oauth_connect_state`` of
-"Connect Zoom account" (additive).
+"Connect Zoom account" (additive); 7, ``sweep_lease.share_divisor``, the share each activity
+shard sends at (additive).
 
 A warehouse written by a newer zoom-sam than this one is refused with
 :class:`SchemaTooNewError` instead of being written with a layout the code does not know.

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = sa.MetaData()
 
@@ -194,6 +194,9 @@ sweep_lease = sa.Table(
     sa.Column("run_id", sa.String(250), primary_key=True),
     sa.Column("shard", sa.Integer, primary_key=True),
     sa.Column("heartbeat_at", UtcDateTime, nullable=False),
+    # The shard sends at 1 / share_divisor of the account's limits (as of its last renewal): a
+    # joining shard starts once every other one sends at its new share, not after a fixed wait.
+    sa.Column("share_divisor", sa.Integer),
 )
 
 activity_coverage = sa.Table(

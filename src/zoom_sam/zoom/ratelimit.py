@@ -13,9 +13,13 @@ default safety factor 0.95 leaves room for network jitter between the client and
 own fixed 1-second windows.
 
 GCRA spaces the *schedule*; a thread that wakes late would still leave close behind the next
-one, so a second guard caps actual releases: at most ``floor(rate * safety)`` in any sliding
-1-second interval (a log of the last releases). A sliding cap implies the same cap in every fixed
-window, whatever the server's window boundaries.
+one, so a second guard caps actual releases in any sliding 1-second interval (a log of the last
+releases) at the most the schedule itself puts in a second, ``ceil(rate * safety)``, and never
+above the whole part of ``rate``. A sliding cap implies the same cap in every fixed window,
+whatever the server's window boundaries. Rounding the schedule's count up matters for fractional
+paces: a shard sending at a quarter of 57/s (14.25) held to 14 a second would make four shards
+send 56 where one process sends 57; ``floor(rate)`` keeps ``n`` shards of a limit within it in
+every second whatever their phases (4 x 15 = 60).
 
 A 429 pauses the whole limiter (:meth:`RateLimiter.pause_until`): threads holding a reservation
 inside the pause wake up, see it and queue again behind it, so no thread keeps hammering.
@@ -100,7 +104,7 @@ class RateLimiter:
                 self.safety = float(safety)
             slower = self.interval and 1.0 / (self.rate * self.safety) > self.interval
             self.interval = 1.0 / (self.rate * self.safety)
-            self.window_cap = max(1, math.floor(self.rate * self.safety + 1e-9))
+            self.window_cap = max(1, min(math.ceil(self.rate * self.safety - 1e-9), math.floor(self.rate + 1e-9)))
             self._released = deque(self._released, maxlen=self.window_cap)
             if slower:
                 self._epoch += 1
