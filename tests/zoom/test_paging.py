@@ -137,11 +137,14 @@ class Numbered:
         self.asked: list[int] = []
         self.cursor = cursor
         self.cursor_walked = False
+        self.batches: list[list[int]] = []  # the page numbers sent out together
 
     def fetch(self, query: dict):
         assert "next_page_token" not in query and query["page_size"] == 2
         number = query["page_number"]
         self.asked.append(number)
+        if number > len(self.pages):  # beyond the count, as Zoom answers it: an empty page
+            return {**page("", self.pages[0]["total_records"]), "page_number": number, "page_count": len(self.pages)}
         answer = self.pages[number - 1]
         if isinstance(answer, Exception):
             raise answer
@@ -151,8 +154,9 @@ class Numbered:
         self.cursor_walked = True
         return iter(page(self.cursor, len(self.cursor))["users"])
 
-    def ids(self) -> str:
+    def ids(self, expected_pages: int = 1) -> str:
         def in_turn(fn, numbers):
+            self.batches.append(list(numbers))
             for n in numbers:
                 try:
                     yield n, fn(n)
@@ -160,7 +164,7 @@ class Numbered:
                     yield n, exc
 
         items = paging.pages_by_number(self.fetch, in_turn, "/users", USERS, {"status": "active"}, page_size=2,
-                                       cursor=self.walk_cursor)
+                                       cursor=self.walk_cursor, expected_pages=expected_pages)
         return "".join(u["id"] for u in items)
 
 
@@ -168,6 +172,24 @@ def test_pages_by_number_asks_each_page_once_and_leaves_the_cursor_alone():
     zoom = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5))
     assert zoom.ids() == "abcde"
     assert sorted(zoom.asked) == [1, 2, 3] and not zoom.cursor_walked
+
+
+def test_pages_by_number_ask_page_one_alone_when_nothing_tells_how_many_there_are():
+    zoom = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5))
+    assert zoom.ids() == "abcde"
+    assert zoom.batches == [[1], [2, 3]]
+
+
+@pytest.mark.parametrize(("expected", "batches"), [
+    (3, [[1, 2, 3]]),        # the count read earlier in the run still holds: one round trip
+    (2, [[1, 2], [3]]),      # users joined since: the pages the first answers show are asked after
+    (4, [[1, 2, 3, 4]]),     # users left since: the page beyond answers empty, nothing is lost
+])
+def test_pages_by_number_ask_the_pages_expected_at_once_and_then_what_the_count_shows(expected, batches):
+    zoom = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5))
+    assert zoom.ids(expected_pages=expected) == "abcde"
+    assert zoom.batches == batches and sorted(zoom.asked) == sorted(n for b in batches for n in b)
+    assert not zoom.cursor_walked
 
 
 def test_a_count_that_changed_between_numbered_pages_sends_the_listing_to_the_cursor(caplog):

@@ -52,6 +52,7 @@ from zoom_sam.reclaim.users import UserRecords
 from zoom_sam.reconcile import process as reconcile
 from zoom_sam.vocabulary import CandidateState, JobStatus, Mode, UserStatus
 from zoom_sam.warehouse.jobs import Job
+from zoom_sam.zoom.budget import pages
 from zoom_sam.zoom.errors import ZoomMissingScopes
 from zoom_sam.zoom.scopes import RECLAIM, describe_missing, missing_by_process
 
@@ -148,6 +149,18 @@ def _reconcile_again(ctx: RunContext, zoom: ZoomAccess) -> None:
     reconcile.run(replace(ctx, job=Job()), zoom)
 
 
+def _records_and_budget(client: ZoomClient, ctx: RunContext, eligible: tuple[Candidate, ...],
+                        statuses: list[str]) -> tuple[UserRecords, dict[str, int]]:
+    """Where the user records come from, and the run's minimal calls. What this run's download read
+    serves both (the listing's pages are asked all at once when their count is known) and is let go
+    here: not kept while tens of thousands of users are written."""
+    downloaded = load_downloaded(ctx.warehouse, ctx.profile.alias, ctx.as_of)
+    page_size = client.config.page_size
+    records = UserRecords(client, {s: pages(downloaded.users_by_status.get(s, 0), page_size) for s in statuses})
+    return records, minimal_calls(eligible, downloaded, per_user=records.per_user, rules=ctx.rules,
+                                  page_size=page_size)
+
+
 def _reclaim_users(client: ZoomClient, journal: Journal, ctx: RunContext, eligible: tuple[Candidate, ...],
                    outcome: Outcome, settle_pause: float) -> None:
     missing = missing_by_process(client.granted_scopes)
@@ -156,11 +169,8 @@ def _reclaim_users(client: ZoomClient, journal: Journal, ctx: RunContext, eligib
             message=f"reclaim of {ctx.profile.alias} cannot write to Zoom: "
             f"{describe_missing({RECLAIM: missing[RECLAIM]})}; add them to the Zoom app (nothing was changed)",
             missing=missing[RECLAIM], processes={RECLAIM: missing[RECLAIM]})
-    records = UserRecords(client)
-    # What the download read serves only the budget here: not kept while tens of thousands of users are written.
-    outcome.minimal = minimal_calls(eligible, load_downloaded(ctx.warehouse, ctx.profile.alias, ctx.as_of),
-                                    per_user=records.per_user, rules=ctx.rules, page_size=client.config.page_size)
     statuses = [UserStatus.ACTIVE] + ([UserStatus.PENDING] if any(c.is_pending for c in eligible) else [])
+    records, outcome.minimal = _records_and_budget(client, ctx, eligible, statuses)
     worker = UserReclaim(client, journal, records, settle_pause=settle_pause,
                          excluded_identifiers=ctx.profile.exclusions.identifiers, rules=ctx.rules)
     units = [list(group) for _, group in groupby(eligible, key=lambda c: c.user_id)]

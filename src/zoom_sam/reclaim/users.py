@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +32,11 @@ KEPT_FIELDS = ("status", "type")
 class UserRecords:
     """User records by warehouse key (the Zoom id; the email for pending invitations)."""
 
-    def __init__(self, client: ZoomClient) -> None:
+    def __init__(self, client: ZoomClient, expected_pages: Mapping[str, int] | None = None) -> None:
         self.client = client
+        # Pages of the listing per status as this run's download counted them: asked all at once,
+        # not page 1 first, so the listing costs one round trip instead of two.
+        self.expected_pages = dict(expected_pages or {})
         self.per_user = client.has_scope(USER_READ)
         self._snapshot: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -103,7 +106,8 @@ class UserRecords:
         when the account changed meanwhile."""
         found = 0
         for status in statuses:
-            with closing(self.client.list_users_by_page_number(status)) as users:  # ends pages in flight
+            numbered = self.client.list_users_by_page_number(status, expected_pages=self.expected_pages.get(status, 1))
+            with closing(numbered) as users:  # ends pages in flight
                 for user in users:
                     key = user.get("id") or str(user.get("email", "")).lower()
                     if key in keys:

@@ -175,9 +175,11 @@ class ZoomClient:
         """GET /users?status=... (active | inactive | pending; pending users have no id: keyed by email)."""
         return self.paginate("/users", {"status": status, **params})
 
-    def list_users_by_page_number(self, status: str = UserStatus.ACTIVE) -> Iterator[dict[str, Any]]:
-        """GET /users?status=..., the pages after the first side by side, the cursor listing after
-        them when the account changed meanwhile (:func:`zoom_sam.zoom.paging.pages_by_number`)."""
+    def list_users_by_page_number(self, status: str = UserStatus.ACTIVE, *,
+                                  expected_pages: int = 1) -> Iterator[dict[str, Any]]:
+        """GET /users?status=..., the pages side by side (``expected_pages`` of them at once), the
+        cursor listing after them when the account changed meanwhile
+        (:func:`zoom_sam.zoom.paging.pages_by_number`)."""
         path = "/users"
         listing = shapes.LISTINGS[endpoints.lookup("GET", path).name]
         return paging.pages_by_number(
@@ -185,7 +187,7 @@ class ZoomClient:
             lambda fn, numbers: _map_concurrent(fn, numbers, max_in_flight=self.config.max_in_flight,
                                                 thread_name_prefix="zoom-sam-pages"),
             path, listing, {"status": status}, page_size=self.config.page_size,
-            cursor=lambda: self.list_users(status))
+            cursor=lambda: self.list_users(status), expected_pages=expected_pages)
 
     def get_user(self, user_id: str) -> dict[str, Any]:
         """GET /users/{id} (optional scope user:read:user:admin)."""

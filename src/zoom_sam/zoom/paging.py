@@ -129,19 +129,22 @@ def paginate(fetch: Callable[[dict[str, Any]], Any], path: str, listing: Listing
 def pages_by_number(fetch: Callable[[dict[str, Any]], Any],
                     fan_out: Callable[[Callable[[int], Any], Iterable[int]], Iterator[tuple[int, Any]]],
                     path: str, listing: Listing, params: Mapping[str, Any], *, page_size: int,
-                    cursor: Callable[[], Iterator[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
-    """Every item of a listing once, its pages after the first fetched side by side by ``page_number``.
+                    cursor: Callable[[], Iterator[dict[str, Any]]], expected_pages: int = 1) -> Iterator[dict[str, Any]]:
+    """Every item of a listing once, its pages fetched side by side by ``page_number``.
 
     A cursor's pages are sequential by nature: N pages cost N round trips however high the rate
-    limit (95 s for the 947 pages of a 284,000-user account at 100 ms). By number, once the first
-    page tells how many there are, the others go out together and cost about N / limit. Zoom still
-    serves ``page_number`` on ``GET /users``, but numbered pages are offsets: a user added or removed
-    in front of a page while the listing runs moves others across page boundaries, so one can be
-    listed twice or not at all. Each page reports ``total_records`` as Zoom counts when serving it,
-    so when a page's count differs from the first page's, or a page answers for another number than
-    asked (Zoom no longer honouring ``page_number``), the listing is walked again with the cursor
-    (``cursor()``, :func:`paginate`), yielding only items not yielded yet. What no count shows, as
-    many users added as removed while the pages were read, is the cursor's own blind spot too.
+    limit (95 s for the 947 pages of a 284,000-user account at 100 ms). By number, the pages go
+    out together and cost about N / limit: the ``expected_pages`` the caller knows of (a count
+    read earlier in the run) at once, then any more the first answer's ``page_count`` shows; with
+    nothing known, page 1 first. A page asked beyond the count (users left meanwhile) answers an
+    empty page. Zoom still serves ``page_number`` on ``GET /users``, but numbered pages are
+    offsets: a user added or removed in front of a page while the listing runs moves others
+    across page boundaries, so one can be listed twice or not at all. Each page reports
+    ``total_records`` as Zoom counts when serving it, so when one page's count differs from the
+    first answer's, or a page answers for another number than asked (Zoom no longer honouring
+    ``page_number``), the listing is walked again with the cursor (``cursor()``,
+    :func:`paginate`), yielding only items not yielded yet. What no count shows, as many users
+    added as removed while the pages were read, is the cursor's own blind spot too.
     ``fan_out(fn, numbers)`` runs ``fn`` per page number concurrently, yielding
     ``(number, body or exception)``.
     """
@@ -149,6 +152,7 @@ def pages_by_number(fetch: Callable[[dict[str, Any]], Any],
     base["page_size"] = page_size
     where = label(path, base)
     yielded: set[Any] = set()
+    first: dict[str, Any] = {}  # the first answer's count of pages and of items
 
     def page(number: int) -> Any:
         return fetch(dict(base, page_number=number))
@@ -160,24 +164,30 @@ def pages_by_number(fetch: Callable[[dict[str, Any]], Any],
                 yielded.add(key)
                 yield item
 
-    first = page(1)
-    yield from unseen(first[listing.items])
-    count, total = first.get("page_count"), first.get("total_records")
-    why = None if _answers_for(first, 1) and isinstance(count, int) else (
-        f"page 1 answered page_number={first.get('page_number')!r}, page_count={count!r}")
-    if why is None:
-        with closing(fan_out(page, range(2, count + 1))) as pages:  # closing ends the pages in flight
-            for fetched, (number, body) in enumerate(pages, start=2):
+    def pages(numbers: range) -> Iterator[dict[str, Any]]:
+        """The items of these pages as they come in; returns why the listing cannot be trusted."""
+        why = None
+        with closing(fan_out(page, numbers)) as bodies:  # closing ends the pages in flight
+            for fetched, (number, body) in enumerate(bodies, start=numbers.start):
                 if isinstance(body, Exception):
                     raise body
-                if not _answers_for(body, number):
-                    why = f"page {number} answered page_number={body.get('page_number')!r}"
-                    break
+                count = body.get("page_count")
+                if not _answers_for(body, number) or not isinstance(count, int):
+                    return f"page {number} answered page_number={body.get('page_number')!r}, page_count={count!r}"
                 yield from unseen(body[listing.items])
-                if why is None and body.get("total_records") != total:
-                    why = f"page {number} counted {body.get('total_records')!r} users, page 1 {total!r}"
+                if not first:
+                    first.update(number=number, count=count, total=body.get("total_records"))
+                elif why is None and body.get("total_records") != first["total"]:
+                    why = (f"page {number} counted {body.get('total_records')!r} users, "
+                           f"page {first['number']} {first['total']!r}")
                 if fetched % PROGRESS_EVERY_PAGES == 0:
-                    log.info("Zoom GET %s: %d of %d pages by number", where, fetched, count)
+                    log.info("Zoom GET %s: %d of %d pages by number", where, fetched, first["count"])
+        return why
+
+    asked = max(1, expected_pages)
+    why = yield from pages(range(1, asked + 1))
+    if why is None and first["count"] > asked:
+        why = yield from pages(range(asked + 1, first["count"] + 1))
     if why is not None:
         log.warning("Zoom GET %s: pages by number cannot be trusted (%s); listing it again with the cursor, "
                     "skipping the %d items already seen", where, why, len(yielded))
