@@ -41,6 +41,11 @@ class Account:
             self._by_status[self._gen.status_and_type(index)[0]].append(index)
         self._next_index = config.users
         self._overlay: dict[int, Profile] = {}
+        # Users as generated, kept from their first read (about 1 KB each): generating one costs
+        # ~110 us, so a listing page of 300 generated anew would cost the sandbox 33 ms of CPU,
+        # fewer pages a second than Zoom's Medium limit lets a client ask for. Never mutated:
+        # a change copies the user into the overlay (``_mutable``).
+        self._generated: dict[int, Profile] = {}
         self._deleted: set[int] = set()
         self._added_emails: dict[str, int] = {}
         self._reports: dict[tuple, tuple] = {}
@@ -54,7 +59,11 @@ class Account:
 
     def _profile(self, index: int) -> Profile:
         p = self._overlay.get(index)
-        return p if p is not None else self._gen.profile(index)
+        if p is None:
+            p = self._generated.get(index)
+            if p is None:
+                p = self._generated[index] = self._gen.profile(index)
+        return p
 
     def find(self, ref: str) -> int | None:
         """The index of a user addressed by id or email, as Zoom's /users/{userId} accepts. Pending
@@ -90,6 +99,7 @@ class Account:
         p = self._overlay.get(index)
         if p is None:
             p = self._overlay[index] = self._gen.profile(index)
+            self._generated.pop(index, None)
         self.version += 1
         return p
 
@@ -209,6 +219,7 @@ class Account:
             self._by_status[p.status].remove(index)
             self._deleted.add(index)
             self._overlay.pop(index, None)
+            self._generated.pop(index, None)
             self._added_emails.pop(p.email, None)
             self.version += 1
 

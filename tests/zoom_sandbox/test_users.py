@@ -148,3 +148,24 @@ def test_deleted_user_is_gone_everywhere(open_client, open_sandbox):
     assert open_client.get(f"/users/{user['email']}").status_code == 404
     assert user["email"] not in {u["email"] for u in open_client.pages("/users", "users", page_size=300)}
     assert open_sandbox.account().user(user["id"]) is None
+
+
+def test_a_generated_user_is_generated_once_however_often_listed_and_changes_still_show(open_client, open_sandbox,
+                                                                                        monkeypatch):
+    """Listing pages must cost the sandbox far less than Zoom's rate limit lets a client ask for
+    them: a user is generated on its first read and kept. A change is not made to the kept copy,
+    so the listing shows it, and a deleted user is not listed from it."""
+    account = open_sandbox.account()
+    generated = []
+    real = account._gen.profile
+    monkeypatch.setattr(account._gen, "profile", lambda index: generated.append(index) or real(index))
+    first = open_client.pages("/users", "users", status="active", page_size=50)
+    again = open_client.pages("/users", "users", status="active", page_size=50)
+    assert first == again and sorted(generated) == sorted(set(generated)) and len(generated) == len(first)
+
+    licensed = next(u for u in first if u["type"] == 2)
+    gone = next(u for u in first if u["id"] != licensed["id"])
+    assert open_client.patch(f"/users/{licensed['id']}", {"type": 1}).status_code == 204
+    assert open_client.delete(f"/users/{gone['id']}").status_code == 204
+    listed = {u["id"]: u for u in open_client.pages("/users", "users", status="active", page_size=50)}
+    assert listed[licensed["id"]]["type"] == 1 and gone["id"] not in listed
