@@ -104,7 +104,8 @@ def test_a_joiner_starts_as_soon_as_the_others_send_at_its_share(shards, monkeyp
 
 def test_a_joiner_waits_while_another_still_sends_faster_and_no_longer_than_the_join_wait(shards, monkeypatch):
     """A shard that does not renew (its warehouse connection failing: it then sends at the safe
-    1/n) holds a joiner at most JOIN_WAIT_S; one that has already slowed holds it not at all."""
+    1/n) holds a joiner at most JOIN_WAIT_S; shards that renew hold it only until they have (one
+    poll), however many there are."""
     monkeypatch.setattr(shared_rate, "JOIN_WAIT_S", 1.0)
     a, b, c = shards(3)
     with a:  # alone: the whole limit, and it never renews again
