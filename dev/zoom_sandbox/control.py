@@ -6,8 +6,10 @@ logged, rate limited or faulted, so controlling a run never disturbs what it mea
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from .config import CATEGORIES
 from .messages import Request, Response
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ def handle(app: "SandboxApp", request: Request) -> Response:
         except ValueError as e:
             return _fail(f"seconds: {e}")
         return Response(200, {"now": now.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    if route == ("POST", "/_sandbox/pace"):
+        return _pace(app, request)
     if request.path == "/_sandbox/faults":
         return _faults(app, request)
     if route == ("GET", "/_sandbox/connection"):
@@ -65,3 +69,22 @@ def _faults(app: "SandboxApp", request: Request) -> Response:
     elif request.method != "GET":
         return _fail("method not allowed", 405)
     return Response(200, {"faults": [f.describe() for f in app.faults]})
+
+
+def _pace(app: "SandboxApp", request: Request) -> Response:
+    """Set the latency and every account's rate limits of a running sandbox.
+
+    Body: ``{"latency_ms": 100, "rate_limits": null}`` (null: the plan's limits). A benchmark
+    builds the state of a large account unpaced, in minutes, then measures the day after it at
+    Zoom's pace against the same sandbox."""
+    try:
+        spec = json.loads(request.body or b"null")
+        accounts = {key: replace(acct.config, rate_limits=spec["rate_limits"]) for key, acct in app.accounts.items()}
+        config = replace(app.config, latency_ms=float(spec["latency_ms"]), accounts=tuple(accounts.values()))
+    except (ValueError, TypeError, KeyError) as e:
+        return _fail(f"bad pace: {e}")
+    app.config = config
+    for key, acct in app.accounts.items():
+        acct.config = accounts[key]
+    return Response(200, {"latency_ms": config.latency_ms,
+                          "limits": {key: {c: acct.limit(c) for c in CATEGORIES} for key, acct in accounts.items()}})

@@ -77,3 +77,16 @@ def test_connection_json_is_an_airflow_zoom_connection(sandbox):
     }
     assert _control(sandbox, "GET", "connection").json() == json.loads(sandbox.connection_json())
     assert _control(sandbox, "GET", "connection", params={"account_id": "nope"}).status_code == 404
+
+
+def test_pace_sets_latency_and_limits_of_a_running_sandbox(make_sandbox):
+    sb = make_sandbox(config([AccountConfig(users=20, rate_limits={"Medium": 1000})]))
+    client = Client(sb)
+    assert [client.get("/users").status_code for _ in range(5)] == [200] * 5
+    r = _control(sb, "POST", "pace", json={"latency_ms": 0, "rate_limits": {"Medium": 2}})
+    assert r.json() == {"latency_ms": 0, "limits": {"sandbox-account": {"Light": 80, "Medium": 2, "Heavy": 40}}}
+    assert [client.get("/users").status_code for _ in range(4)].count(429) >= 1
+    r = _control(sb, "POST", "pace", json={"latency_ms": 250, "rate_limits": None})
+    assert r.json()["latency_ms"] == 250 and r.json()["limits"]["sandbox-account"]["Medium"] == 60
+    assert sb.account().config.limit("Medium") == 60
+    assert _control(sb, "POST", "pace", json={"rate_limits": None}).status_code == 400
