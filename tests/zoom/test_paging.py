@@ -154,18 +154,25 @@ class Numbered:
         self.cursor_walked = True
         return iter(page(self.cursor, len(self.cursor))["users"])
 
-    def ids(self, expected_pages: int = 1) -> str:
-        def in_turn(fn, numbers):
-            self.batches.append(list(numbers))
-            for n in numbers:
-                try:
-                    yield n, fn(n)
-                except Exception as exc:  # noqa: BLE001 - yielded, as the fan-out does
-                    yield n, exc
+    def in_turn(self, fn, numbers):
+        self.batches.append(list(numbers))
+        for n in numbers:
+            try:
+                yield n, fn(n)
+            except Exception as exc:  # noqa: BLE001 - yielded, as the fan-out does
+                yield n, exc
 
-        items = paging.pages_by_number(self.fetch, in_turn, "/users", USERS, {"status": "active"}, page_size=2,
+    def numbered(self, expected_pages: int = 1) -> list[tuple[int | None, str]]:
+        items = paging.pages_by_number(self.fetch, self.in_turn, "/users", USERS, {"status": "active"}, page_size=2,
                                        cursor=self.walk_cursor, expected_pages=expected_pages)
-        return "".join(u["id"] for u in items)
+        return [(number, u["id"]) for number, u in items]
+
+    def ids(self, expected_pages: int = 1) -> str:
+        return "".join(uid for _, uid in self.numbered(expected_pages))
+
+    def some(self, numbers) -> list[tuple[int, str]]:
+        pages = paging.some_pages(self.fetch, self.in_turn, USERS, {"status": "active"}, page_size=2, numbers=numbers)
+        return [(number, "".join(u["id"] for u in users)) for number, users in pages]
 
 
 def test_pages_by_number_asks_each_page_once_and_leaves_the_cursor_alone():
@@ -197,8 +204,16 @@ def test_a_count_that_changed_between_numbered_pages_sends_the_listing_to_the_cu
     counts tell (5, then 4); the cursor lists c, and nothing twice."""
     zoom = Numbered(page("ab", 5, "t1"), page("de", 4, "t2"), page("f", 4), cursor="acdef")
     with caplog.at_level(logging.WARNING, logger="zoom_sam.zoom.paging"):
-        assert zoom.ids() == "abdefc"
+        assert zoom.numbered() == [(1, "a"), (1, "b"), (2, "d"), (2, "e"), (3, "f"), (None, "c")]
     assert zoom.cursor_walked and "page 2 counted 4 users, page 1 5" in caplog.text
+
+
+def test_some_pages_read_only_the_pages_asked_together_and_nothing_from_a_page_answering_for_another():
+    zoom = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5))
+    assert zoom.some([1, 3]) == [(1, "ab"), (3, "e")]
+    assert zoom.batches == [[1, 3]] and not zoom.cursor_walked
+    ignoring = Numbered(page("ab", 5, "t1"), page("cd", 5, "t2"), page("e", 5), answers_for=lambda n: 1)
+    assert ignoring.some([1, 2]) == [(1, "ab"), (2, "")]
 
 
 def test_pages_by_number_go_to_the_cursor_when_zoom_ignores_the_number(caplog):

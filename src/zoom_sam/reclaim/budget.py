@@ -3,9 +3,12 @@
 Per user acted on, with the seven default scopes (``GET /users/{id}`` adds one Light read before
 and one after instead of the listing):
 
-* the record (status, ``type``): one user listing before the writes and one after them for the
-  whole run, ``users / 300`` Medium pages each (pending users listed too when an invitation is
-  among the candidates);
+* the record (status, ``type``): one user listing before the writes for the whole run, ``users /
+  300`` Medium pages (pending users listed too when an invitation is among the candidates), and
+  after them the pages on which that listing showed the seats to confirm (only known once the
+  listing has run, so :func:`minimal_calls` leaves them out and the run adds them), or the whole
+  listing again when an invitation is removed: its absence is its confirmation, and no single
+  page shows that (:func:`confirmed_by_listing`);
 * an active user: its settings (Medium); previous and upcoming meetings (2 Medium) when the seat
   or the large-meeting add-on goes; the webinar listing (Medium) when the seat or the webinar
   add-on goes and the user holds the add-on;
@@ -25,6 +28,7 @@ from itertools import groupby
 
 from zoom_sam.reclaim.downloaded import Downloaded
 from zoom_sam.reclaim.model import Candidate
+from zoom_sam.reclaim.plan import would_write
 from zoom_sam.rules import Rules
 from zoom_sam.vocabulary import UserStatus
 from zoom_sam.zoom.budget import pages
@@ -32,19 +36,19 @@ from zoom_sam.zoom.budget import pages
 
 def minimal_calls(eligible: Sequence[Candidate], downloaded: Downloaded, *, per_user: bool,
                   rules: Rules, page_size: int) -> dict[str, int]:
-    """Calls per rate-limit category of acting on every user of ``eligible`` (see the module docstring)."""
+    """Calls per rate-limit category of acting on every user of ``eligible`` (see the module
+    docstring), but for the pages read again after the writes."""
     calls: Counter = Counter()
-    seat_writes = pending = False
+    pending = False
+    _, whole = confirmed_by_listing(eligible, rules)
     for user_id, group in groupby(eligible, key=lambda c: c.user_id):
         cands = list(group)
         if per_user:
             calls["Light"] += 1
         if cands[0].is_pending:
             pending = True
-            opted_in = [c for c in cands if c.is_seat
-                        and rules.for_model(c.software_model).disassociate_pending_invitations]
+            opted_in = [c for c in cands if c.is_seat and would_write(c, rules)]
             calls["Light"] += len(opted_in) * (1 + per_user)
-            seat_writes |= bool(opted_in)
             continue
         addons = [c for c in cands if c.addon is not None]
         seat = any(c.is_seat for c in cands)
@@ -56,10 +60,17 @@ def minimal_calls(eligible: Sequence[Candidate], downloaded: Downloaded, *, per_
         calls["Medium"] += len(addons) + (1 if addons else 0)
         if seat:
             calls["Light"] += 1 + per_user
-            seat_writes = True
     if not per_user and eligible:
         listing = pages(downloaded.users_by_status.get(UserStatus.ACTIVE, 0), page_size)
         if pending:
             listing += pages(downloaded.users_by_status.get(UserStatus.PENDING, 0), page_size)
-        calls["Medium"] += listing * (2 if seat_writes else 1)
+        calls["Medium"] += listing * (2 if whole else 1)
     return dict(calls)
+
+
+def confirmed_by_listing(eligible: Sequence[Candidate], rules: Rules) -> tuple[set[str], bool]:
+    """The users whose records a run without ``GET /users/{id}`` reads again after its writes (those
+    with a seat it would write), and whether it reads the whole listing for them: it does when an
+    invitation is removed, else only the pages that showed them."""
+    seats = [c for c in eligible if c.is_seat and would_write(c, rules)]
+    return {c.user_id for c in seats}, any(c.is_pending for c in seats)

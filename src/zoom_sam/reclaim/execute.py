@@ -210,7 +210,7 @@ class UserReclaim:
 
     def _confirm_seat(self, seat: Candidate, action: Action, results: dict[int, Result]) -> None:
         if not self.records.per_user:
-            # Confirmed for the whole run by one listing afterwards (confirm_after_run).
+            # Confirmed for the whole run by the listing's pages afterwards (confirm_after_run).
             results[seat.candidate_id] = Result(seat, None, f"sent {action.call}", [action], awaiting="confirm")
             return
         record = self.records.fresh([seat.user_id], ()).get(seat.user_id)
@@ -228,7 +228,8 @@ class UserReclaim:
         """Confirm (or resolve) the seat writes of the run with one fresh read of the user records.
 
         Used when ``GET /users/{id}`` is not granted: the listing shows ``type`` with the seven
-        default scopes. The confirmed seats close in batches of :data:`CLOSE_BATCH` per
+        default scopes, and only its pages that showed the written users are read again (the
+        whole listing when an invitation was removed: its absence confirms it). The confirmed seats close in batches of :data:`CLOSE_BATCH` per
         transaction. A write whose outcome was unknown and shows no effect stays open; the next
         attempt re-checks the user and sends it again.
         """
@@ -237,7 +238,8 @@ class UserReclaim:
             return []
         pending = any(r.candidate.is_pending for r in awaiting)
         statuses = [UserStatus.ACTIVE] + ([UserStatus.PENDING] if pending else [])
-        records = self.records.fresh([r.candidate.user_id for r in awaiting], statuses)
+        records = self.records.fresh([r.candidate.user_id for r in awaiting], statuses,
+                                     whole=any(r.actions[-1].name == DISASSOCIATE for r in awaiting))
         source = "GET /users listing after the writes"
         out: dict[int, Result] = {}
         confirmed = []

@@ -13,7 +13,8 @@ Order of events, and why:
 4. per user, concurrently under the client's limiters, starting as soon as the user listing (the
    records, with the default scopes) shows the user: resume an interrupted attempt, re-check,
    write, confirm (``execute``);
-5. the seat writes confirmed by one fresh user listing when ``GET /users/{id}`` is not granted;
+5. the seat writes confirmed, when ``GET /users/{id}`` is not granted, by reading again the
+   pages of the user listing that showed them;
 6. the as-of reconciled again when anything was reclaimed: the reclaimed subscriptions ended with
    their confirmation, so the position (realised and potential savings, assigned seats) agrees
    with Zoom the same day, and equals what a re-run of the date will write.
@@ -39,7 +40,7 @@ from zoom_sam.errors import RetryableError, ZoomSamError
 from zoom_sam.process import RunContext, Summary, ZoomAccess
 from zoom_sam.reclaim import guards
 from zoom_sam.reclaim.approval import APPROVAL_ANSWER, approved, approved_ids
-from zoom_sam.reclaim.budget import minimal_calls
+from zoom_sam.reclaim.budget import confirmed_by_listing, minimal_calls
 from zoom_sam.reclaim.downloaded import load_downloaded
 from zoom_sam.reclaim.dry_run import plan_dry_run
 from zoom_sam.reclaim.execute import SETTLE_PAUSE_SECONDS, UserReclaim
@@ -179,12 +180,16 @@ def _reclaim_users(client: ZoomClient, journal: Journal, ctx: RunContext, eligib
     # it), so the listing's sequential pages overlap the re-checks instead of preceding them.
     todo: Iterable[list[Candidate]] = (by_user[key] for key in records.stream(by_user, statuses))
     users = len(units)
+    confirmed, whole = confirmed_by_listing(eligible, ctx.rules)
     results: dict[int, Result] = {}
     for round_ in range(1, SETTLE_ROUNDS + 1):
         for done, (_, unit_results) in enumerate(client.map_concurrent(worker, todo), start=1):
             results.update((r.candidate.candidate_id, r) for r in unit_results)
             if done % 100 == 0:
                 log.info("reclaim: %d of %d users done", done, users)
+        if round_ == 1 and not records.per_user and not whole:
+            # Known only now: on which pages the listing showed the seats to confirm.
+            outcome.minimal["Medium"] = outcome.minimal.get("Medium", 0) + records.pages_holding(confirmed)
         awaiting = [r for r in results.values() if r.awaiting]
         results.update((r.candidate.candidate_id, r) for r in worker.confirm_after_run(awaiting))
         # Still open: a write Zoom's state shows was not applied after its answer was lost, or a

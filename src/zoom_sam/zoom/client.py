@@ -33,6 +33,7 @@ from zoom_sam.zoom.transport import CallStats, Transport
 
 T = TypeVar("T")
 R = TypeVar("R")
+_USERS = shapes.LISTINGS[endpoints.lookup("GET", "/users").name]
 
 
 def user_segment(user_id: str) -> str:
@@ -176,18 +177,24 @@ class ZoomClient:
         return self.paginate("/users", {"status": status, **params})
 
     def list_users_by_page_number(self, status: str = UserStatus.ACTIVE, *,
-                                  expected_pages: int = 1) -> Iterator[dict[str, Any]]:
+                                  expected_pages: int = 1) -> Iterator[tuple[int | None, dict[str, Any]]]:
         """GET /users?status=..., the pages side by side (``expected_pages`` of them at once), the
-        cursor listing after them when the account changed meanwhile
-        (:func:`zoom_sam.zoom.paging.pages_by_number`)."""
-        path = "/users"
-        listing = shapes.LISTINGS[endpoints.lookup("GET", path).name]
+        cursor listing after them when the account changed meanwhile; each user with the number
+        of its page (:func:`zoom_sam.zoom.paging.pages_by_number`)."""
         return paging.pages_by_number(
-            lambda query: self._transport.send("GET", path, params=query),
-            lambda fn, numbers: _map_concurrent(fn, numbers, max_in_flight=self.config.max_in_flight,
-                                                thread_name_prefix="zoom-sam-pages"),
-            path, listing, {"status": status}, page_size=self.config.page_size,
+            self._user_page, self._fan_out_pages, "/users", _USERS, {"status": status}, page_size=self.config.page_size,
             cursor=lambda: self.list_users(status), expected_pages=expected_pages)
+
+    def list_user_pages(self, status: str, numbers: Iterable[int]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """GET /users?status=..., only the pages ``numbers``, side by side (:func:`zoom_sam.zoom.paging.some_pages`)."""
+        return paging.some_pages(self._user_page, self._fan_out_pages, _USERS, {"status": status},
+                                 page_size=self.config.page_size, numbers=numbers)
+
+    def _user_page(self, query: Mapping[str, Any]) -> Any:
+        return self._transport.send("GET", "/users", params=query)
+
+    def _fan_out_pages(self, fn: Callable[[int], Any], numbers: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        return _map_concurrent(fn, numbers, max_in_flight=self.config.max_in_flight, thread_name_prefix="zoom-sam-pages")
 
     def get_user(self, user_id: str) -> dict[str, Any]:
         """GET /users/{id} (optional scope user:read:user:admin)."""

@@ -129,8 +129,10 @@ def paginate(fetch: Callable[[dict[str, Any]], Any], path: str, listing: Listing
 def pages_by_number(fetch: Callable[[dict[str, Any]], Any],
                     fan_out: Callable[[Callable[[int], Any], Iterable[int]], Iterator[tuple[int, Any]]],
                     path: str, listing: Listing, params: Mapping[str, Any], *, page_size: int,
-                    cursor: Callable[[], Iterator[dict[str, Any]]], expected_pages: int = 1) -> Iterator[dict[str, Any]]:
-    """Every item of a listing once, its pages fetched side by side by ``page_number``.
+                    cursor: Callable[[], Iterator[dict[str, Any]]],
+                    expected_pages: int = 1) -> Iterator[tuple[int | None, dict[str, Any]]]:
+    """Every item of a listing once, its pages fetched side by side by ``page_number``, with the
+    number of the page it was on (None for an item only the cursor found).
 
     A cursor's pages are sequential by nature: N pages cost N round trips however high the rate
     limit (95 s for the 947 pages of a 284,000-user account at 100 ms). By number, the pages go
@@ -164,7 +166,7 @@ def pages_by_number(fetch: Callable[[dict[str, Any]], Any],
                 yielded.add(key)
                 yield item
 
-    def pages(numbers: range) -> Iterator[dict[str, Any]]:
+    def pages(numbers: range) -> Iterator[tuple[int, dict[str, Any]]]:
         """The items of these pages as they come in; returns why the listing cannot be trusted."""
         why = None
         with closing(fan_out(page, numbers)) as bodies:  # closing ends the pages in flight
@@ -174,7 +176,8 @@ def pages_by_number(fetch: Callable[[dict[str, Any]], Any],
                 count = body.get("page_count")
                 if not _answers_for(body, number) or not isinstance(count, int):
                     return f"page {number} answered page_number={body.get('page_number')!r}, page_count={count!r}"
-                yield from unseen(body[listing.items])
+                for item in unseen(body[listing.items]):
+                    yield number, item
                 if not first:
                     first.update(number=number, count=count, total=body.get("total_records"))
                 elif why is None and body.get("total_records") != first["total"]:
@@ -191,7 +194,25 @@ def pages_by_number(fetch: Callable[[dict[str, Any]], Any],
     if why is not None:
         log.warning("Zoom GET %s: pages by number cannot be trusted (%s); listing it again with the cursor, "
                     "skipping the %d items already seen", where, why, len(yielded))
-        yield from unseen(cursor())
+        for item in unseen(cursor()):
+            yield None, item
+
+
+def some_pages(fetch: Callable[[dict[str, Any]], Any],
+               fan_out: Callable[[Callable[[int], Any], Iterable[int]], Iterator[tuple[int, Any]]],
+               listing: Listing, params: Mapping[str, Any], *, page_size: int,
+               numbers: Iterable[int]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """The items of the pages ``numbers`` only, side by side: reading again the users an earlier
+    listing found on them. Pages are offsets, so a user may have moved to a neighbouring page
+    since; the caller looks for it in the whole listing when its page no longer shows it. A page
+    answering for another number than asked yields no items."""
+    base = {k: v for k, v in params.items() if v is not None}
+    base["page_size"] = page_size
+    with closing(fan_out(lambda number: fetch(dict(base, page_number=number)), numbers)) as bodies:
+        for number, body in bodies:
+            if isinstance(body, Exception):
+                raise body
+            yield number, list(body[listing.items]) if _answers_for(body, number) else []
 
 
 def _answers_for(body: Mapping[str, Any], number: int) -> bool:
