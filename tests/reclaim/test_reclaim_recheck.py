@@ -1,6 +1,7 @@
 """The re-check against Zoom right before the reclaim: each way a candidate stops, and what it costs."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -145,3 +146,30 @@ def test_the_checks_of_one_user_are_shared_and_minimal(world):
     assert reads.count(("GET", f"/v2/users/{uid}/meetings")) == 2  # previous_meetings and upcoming
     assert reads.count(("GET", f"/v2/users/{uid}/webinars")) == 1  # nothing since the as-of: no second look
     assert reads.count(("GET", "/v2/users")) == 2                   # the listing before, and after the writes
+
+
+def test_previous_and_upcoming_meetings_are_asked_together(world):
+    """The previous-meetings read holds until the upcoming read is asked for: a re-check asking for
+    them one after the other finds it never asked (after a 10 s guard) and fails here."""
+    user = world.licensed()
+    cand = world.candidate(user)
+    upcoming_asked = threading.Event()
+    previous_saw_it = []
+
+    def client():
+        zoom = world.client()
+        meetings = zoom.list_meetings
+
+        def list_meetings(uid, type="previous_meetings", **kw):
+            if type == "upcoming":
+                upcoming_asked.set()
+            else:
+                previous_saw_it.append(upcoming_asked.wait(timeout=10))
+            return meetings(uid, type=type, **kw)
+
+        zoom.list_meetings = list_meetings
+        return zoom
+
+    world.reclaim(client_factory=client)
+
+    assert previous_saw_it == [True] and world.state(cand) == "closed_complete"
