@@ -2,6 +2,7 @@
 which errors fail the task at once (no retry can fix them) or are left to Airflow's retries."""
 from __future__ import annotations
 
+import gc
 import json
 import re
 import sys
@@ -77,6 +78,36 @@ def test_the_process_gets_the_run_and_its_recorded_rules_and_its_summary_is_reco
     job = _job(probe.engine)
     assert (job["status"], job["message"], job["try_number"]) == ("dry_run", "nothing written", 2)
     assert job["counts"]["on_the_way"] == 1 and job["counts"]["rows"] == 3
+
+
+def _collected_walks(obj) -> bool:
+    """Whether the cyclic collector's generations hold ``obj`` (a full collection walks it)."""
+    return any(o is obj for generation in (0, 1, 2) for o in gc.get_objects(generation=generation))
+
+
+@pytest.mark.parametrize("error", [None, RetryableError("the lock is held elsewhere")], ids=["succeeds", "fails"])
+def test_the_process_runs_with_what_the_task_held_before_it_frozen_out_of_the_collector(probe, error):
+    """What the task process held before (Airflow, the imports) is not walked by the process's full
+    collections; after the process, succeeded or not, it is collectable again."""
+    held_before = {"held": []}
+    assert _collected_walks(held_before)
+    walked = []
+
+    def run(ctx, zoom):
+        walked.append(_collected_walks(held_before))
+        if error:
+            raise error
+        return Summary()
+
+    probe.module.run = run
+    if error:
+        with pytest.raises(RetryableError):
+            probe.task.execute(probe.context)
+    else:
+        probe.task.execute(probe.context)
+
+    assert walked == [False]
+    assert _collected_walks(held_before) and gc.get_freeze_count() == 0
 
 
 def test_a_process_with_nothing_to_do_opens_no_zoom_client(probe, monkeypatch):
