@@ -18,11 +18,11 @@ so each operator only names its process:
 8. the profile's notifications (:mod:`zoom_sam.notify`): after the process, and when the task failed
    for good;
 9. what the task process holds before the process starts (Airflow, the imports, the parsed DAG:
-   over a million objects) frozen out of Python's cyclic garbage collector while it runs
-   (``gc.freeze``). Otherwise each full collection walks all of it: 0.4 to 0.8 s measured in a
-   task process, every thread stopped meanwhile, so a rate-paced phase lost that time to an idle
-   limiter. Unfrozen after the process, so nothing stays uncollectable when tasks share a process
-   (``airflow dags test``).
+   hundreds of thousands of objects) frozen out of Python's cyclic garbage collector while it
+   runs (``gc.freeze``). Otherwise each full collection walks all of it: 0.4 to 0.8 s measured in
+   the process of ``airflow dags test``, every thread stopped meanwhile, so a rate-paced phase
+   lost that time to an idle limiter. Unfrozen after the process, so nothing stays uncollectable
+   when tasks share a process.
 
 A :class:`~zoom_sam.errors.ZoomSamError` a retry cannot fix (an invalid profile, a warehouse from
 a newer zoom-sam, a missing scope, a guard, Zoom refusing the connection's credentials) fails the
