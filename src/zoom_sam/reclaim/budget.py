@@ -47,8 +47,7 @@ def minimal_calls(eligible: Sequence[Candidate], downloaded: Downloaded, *, per_
             calls["Light"] += 1
         if cands[0].is_pending:
             pending = True
-            opted_in = [c for c in cands if c.is_seat and would_write(c, rules)]
-            calls["Light"] += len(opted_in) * (1 + per_user)
+            calls["Light"] += len(_seat_writes(cands, rules)) * (1 + per_user)
             continue
         addons = [c for c in cands if c.addon is not None]
         seat = any(c.is_seat for c in cands)
@@ -72,5 +71,9 @@ def confirmed_by_listing(eligible: Sequence[Candidate], rules: Rules) -> tuple[s
     """The users whose records a run without ``GET /users/{id}`` reads again after its writes (those
     with a seat it would write), and whether it reads the whole listing for them: it does when an
     invitation is removed, else only the pages that showed them."""
-    seats = [c for c in eligible if c.is_seat and would_write(c, rules)]
+    seats = _seat_writes(eligible, rules)
     return {c.user_id for c in seats}, any(c.is_pending for c in seats)
+
+
+def _seat_writes(cands: Sequence[Candidate], rules: Rules) -> list[Candidate]:
+    return [c for c in cands if c.is_seat and would_write(c, rules)]

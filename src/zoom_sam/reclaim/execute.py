@@ -229,9 +229,10 @@ class UserReclaim:
 
         Used when ``GET /users/{id}`` is not granted: the listing shows ``type`` with the seven
         default scopes, and only its pages that showed the written users are read again (the
-        whole listing when an invitation was removed: its absence confirms it). The confirmed seats close in batches of :data:`CLOSE_BATCH` per
-        transaction. A write whose outcome was unknown and shows no effect stays open; the next
-        attempt re-checks the user and sends it again.
+        whole listing when an invitation was removed: its absence confirms it). The confirmed
+        seats close in batches of :data:`CLOSE_BATCH` per transaction. A write whose outcome was
+        unknown and shows no effect stays open; the next attempt re-checks the user and sends it
+        again.
         """
         awaiting = [r for r in awaiting if r.actions and effects.reads_record(r.actions[-1])]
         if not awaiting:

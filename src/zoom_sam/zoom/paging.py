@@ -71,8 +71,7 @@ def label(path: str, params: Mapping[str, Any]) -> str:
 def paginate(fetch: Callable[[dict[str, Any]], Any], path: str, listing: Listing, params: Mapping[str, Any], *,
              page_size: int, max_page_restarts: int) -> Iterator[dict[str, Any]]:
     """Yield every item of a listing once; ``fetch(query)`` returns one page's checked body."""
-    base = {k: v for k, v in params.items() if v is not None}
-    base["page_size"] = page_size
+    base = _query(params, page_size)
     where = label(path, base)
     yielded: set[Any] = set()
     current = _Pass(keys=yielded)  # the first pass shares the set: it yields everything it sees
@@ -150,8 +149,7 @@ def pages_by_number(fetch: Callable[[dict[str, Any]], Any],
     ``fan_out(fn, numbers)`` runs ``fn`` per page number concurrently, yielding
     ``(number, body or exception)``.
     """
-    base = {k: v for k, v in params.items() if v is not None}
-    base["page_size"] = page_size
+    base = _query(params, page_size)
     where = label(path, base)
     yielded: set[Any] = set()
     first: dict[str, Any] = {}  # the first answer's count of pages and of items
@@ -206,13 +204,17 @@ def some_pages(fetch: Callable[[dict[str, Any]], Any],
     listing found on them. Pages are offsets, so a user may have moved to a neighbouring page
     since; the caller looks for it in the whole listing when its page no longer shows it. A page
     answering for another number than asked yields no items."""
-    base = {k: v for k, v in params.items() if v is not None}
-    base["page_size"] = page_size
+    base = _query(params, page_size)
     with closing(fan_out(lambda number: fetch(dict(base, page_number=number)), numbers)) as bodies:
         for number, body in bodies:
             if isinstance(body, Exception):
                 raise body
             yield number, list(body[listing.items]) if _answers_for(body, number) else []
+
+
+def _query(params: Mapping[str, Any], page_size: int) -> dict[str, Any]:
+    """A listing's query without its unset parameters, at ``page_size`` items a page."""
+    return {**{k: v for k, v in params.items() if v is not None}, "page_size": page_size}
 
 
 def _answers_for(body: Mapping[str, Any], number: int) -> bool:
